@@ -44,7 +44,16 @@ export type {
   ReadinessCheck,
 } from "./process";
 export { httpReady, tcpReady } from "./readiness";
-export { cleanupStaleRuns, cliRun, openRun, readOwner, runDirectory, runLogDirectory, stopRun } from "./runs";
+export {
+  cleanupStaleRuns,
+  cliRun,
+  findPidFiles,
+  openRun,
+  readOwner,
+  runDirectory,
+  runLogDirectory,
+  stopRun,
+} from "./runs";
 export type { RunOwner } from "./runs";
 export { defineService } from "./service";
 export type { EndpointOf, ServiceContext, ServiceModule, ServiceOptions, StartedService } from "./service";
