@@ -1,0 +1,12 @@
+/**
+ * Public API of the components layer (re-exports only).
+ */
+export * from "./spec";
+export * from "./target";
+export * from "./versions";
+export * from "./zookeeper";
+export * from "./kafka";
+export * from "./schema-registry";
+export * from "./control-center";
+export * from "./kafka-topic";
+export * from "./pipeline";

@@ -1,0 +1,239 @@
+/**
+ * Kafka: N brokers (cp-kafka image), in ZooKeeper mode by default or KRaft (combined broker and
+ * controller) as an option. Listeners derive from one endpoint contract, see {@link listenersFor}.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { EnvironmentValue, ReplicaIdentity, ServiceSpec, Workload } from "./spec";
+import type { Target } from "./target";
+import { confluentEntrypoint, confluentImage, confluentPlatformVersion, confluentUser } from "./versions";
+import type { ZooKeeper } from "./zookeeper";
+
+/** Listener ports inside the container. */
+export const kafkaPorts = {
+  /** In-network clients and inter-broker traffic; advertised as the broker's own service name. */
+  internal: 9092,
+  /** KRaft controller quorum. */
+  controller: 9093,
+  /** Host clients on Docker; advertised as `localhost:<published port>`. */
+  host: 9094,
+} as const;
+
+/** Kafka's metadata mode. */
+export type KafkaMode = "zookeeper" | "kraft";
+
+/** Arguments of {@link Kafka}. */
+export interface KafkaArgs {
+  readonly target: Target;
+  /** Number of brokers. @default 1 */
+  readonly brokers?: number;
+  /** Metadata mode. @default "zookeeper" */
+  readonly mode?: KafkaMode;
+  /** The ensemble to register with; required in ZooKeeper mode. */
+  readonly zookeeper?: ZooKeeper;
+  /** Confluent Platform version of the image. @default confluentPlatformVersion */
+  readonly version?: string;
+  /** Service name (network alias / Kubernetes Service). @default "kafka" */
+  readonly serviceName?: string;
+  /** First host port for host clients (broker i publishes hostPort + i); only where the target publishes. @default undefined (no host listener) */
+  readonly hostPort?: number;
+  /** Default replication factor of new topics. @default min(3, brokers) */
+  readonly defaultReplicationFactor?: number;
+  /** min.insync.replicas. @default max(1, min(2, brokers - 1)) */
+  readonly minInsyncReplicas?: number;
+  /** Size of each broker's log volume. @default "20Gi" */
+  readonly storageSize?: string;
+  /** Memory limit per broker in MiB; the JVM heap gets half. @default 1536 */
+  readonly memoryMiB?: number;
+  /** CPU limit per broker in cores. @default 1 */
+  readonly cpu?: number;
+}
+
+/** The inputs of the endpoint contract for one broker. */
+export interface ListenerInputs {
+  readonly replica: ReplicaIdentity;
+  readonly mode: KafkaMode;
+  /** Host port of this broker when the target publishes one. */
+  readonly hostPort?: number;
+}
+
+/** listeners, advertised.listeners and the protocol map of one broker. */
+export interface ListenerSettings {
+  readonly listeners: string;
+  readonly advertisedListeners: string;
+  readonly securityProtocolMap: string;
+}
+
+/**
+ * The endpoint contract: in-network clients get the broker's service name; host clients (Docker only)
+ * get `localhost:<published port>` on a listener of their own; the KRaft controller is never advertised.
+ */
+export function listenersFor(inputs: ListenerInputs): ListenerSettings {
+  const listeners = [`INTERNAL://0.0.0.0:${kafkaPorts.internal}`];
+  const advertised = [`INTERNAL://${inputs.replica.host}:${kafkaPorts.internal}`];
+  const protocols = ["INTERNAL:PLAINTEXT"];
+  if (inputs.hostPort !== undefined) {
+    listeners.push(`HOST://0.0.0.0:${kafkaPorts.host}`);
+    advertised.push(`HOST://localhost:${inputs.hostPort}`);
+    protocols.push("HOST:PLAINTEXT");
+  }
+  if (inputs.mode === "kraft") {
+    listeners.push(`CONTROLLER://0.0.0.0:${kafkaPorts.controller}`);
+    protocols.push("CONTROLLER:PLAINTEXT");
+  }
+  return { listeners: listeners.join(","), advertisedListeners: advertised.join(","), securityProtocolMap: protocols.join(",") };
+}
+
+/** In-network bootstrap servers: every broker by its stable name. */
+export function bootstrapServersFor(target: Target, serviceName: string, brokers: number): string {
+  return Array.from({ length: brokers }, (_, i) => `${target.replicaHost(serviceName, i)}:${kafkaPorts.internal}`).join(",");
+}
+
+/** Host bootstrap servers (`localhost:<port>` per broker), or undefined when nothing is published. */
+export function hostBootstrapServersFor(target: Target, hostPort: number | undefined, brokers: number): string | undefined {
+  if (!target.publishesHostPorts || hostPort === undefined) return undefined;
+  return Array.from({ length: brokers }, (_, i) => `localhost:${hostPort + i}`).join(",");
+}
+
+/** Resolved settings the environment is computed from. */
+export interface KafkaSettings {
+  readonly brokers: number;
+  readonly mode: KafkaMode;
+  readonly serviceName: string;
+  readonly hostPort: number | undefined;
+  readonly defaultReplicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly memoryMiB: number;
+  /** ZooKeeper connect string (ZooKeeper mode). */
+  readonly zookeeperConnect?: string;
+  /** KRaft cluster id. */
+  readonly clusterId?: pulumi.Input<string>;
+}
+
+/** The cp-kafka environment of every broker. */
+export function kafkaEnvironment(target: Target, settings: KafkaSettings): Record<string, EnvironmentValue> {
+  const heap = Math.max(256, Math.floor(settings.memoryMiB / 2));
+  const hostPort = target.publishesHostPorts ? settings.hostPort : undefined;
+  const listenersOf = (replica: ReplicaIdentity) =>
+    listenersFor({
+      replica,
+      mode: settings.mode,
+      ...(hostPort !== undefined ? { hostPort: replica.publishedPort("host") ?? hostPort } : {}),
+    });
+  const internalReplication = Math.min(3, settings.brokers);
+  const env: Record<string, EnvironmentValue> = {
+    KAFKA_LISTENERS: { perReplica: (replica) => listenersOf(replica).listeners },
+    KAFKA_ADVERTISED_LISTENERS: { perReplica: (replica) => listenersOf(replica).advertisedListeners },
+    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: { perReplica: (replica) => listenersOf(replica).securityProtocolMap },
+    KAFKA_INTER_BROKER_LISTENER_NAME: "INTERNAL",
+    KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
+    KAFKA_DEFAULT_REPLICATION_FACTOR: String(settings.defaultReplicationFactor),
+    KAFKA_MIN_INSYNC_REPLICAS: String(settings.minInsyncReplicas),
+    KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: String(internalReplication),
+    KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: String(internalReplication),
+    KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: String(Math.min(2, internalReplication)),
+    KAFKA_LOG_DIRS: "/var/lib/kafka/data",
+    KAFKA_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`,
+  };
+  if (settings.mode === "zookeeper") {
+    if (!settings.zookeeperConnect) throw new Error("Unable to configure Kafka: ZooKeeper mode needs a ZooKeeper connect string.");
+    env["KAFKA_BROKER_ID"] = { perReplica: (replica) => replica.ordinal };
+    env["KAFKA_ZOOKEEPER_CONNECT"] = settings.zookeeperConnect;
+  } else {
+    if (settings.clusterId === undefined) throw new Error("Unable to configure Kafka: KRaft mode needs a cluster id.");
+    const voters = Array.from(
+      { length: settings.brokers },
+      (_, i) => `${i}@${target.replicaHost(settings.serviceName, i)}:${kafkaPorts.controller}`,
+    ).join(",");
+    env["KAFKA_NODE_ID"] = { perReplica: (replica) => replica.ordinal };
+    env["KAFKA_PROCESS_ROLES"] = "broker,controller";
+    env["KAFKA_CONTROLLER_LISTENER_NAMES"] = "CONTROLLER";
+    env["KAFKA_CONTROLLER_QUORUM_VOTERS"] = voters;
+    env["CLUSTER_ID"] = settings.clusterId;
+  }
+  return env;
+}
+
+/** A Kafka cluster. */
+export class Kafka extends pulumi.ComponentResource {
+  /** In-network bootstrap servers (every broker by service name), never a localhost address. */
+  public readonly bootstrapServers: string;
+  /** Host bootstrap servers on Docker (`localhost:<port>`), undefined where nothing is published. */
+  public readonly hostBootstrapServers: string | undefined;
+  /** Number of brokers. */
+  public readonly brokers: number;
+  /** Metadata mode. */
+  public readonly mode: KafkaMode;
+  /** Confluent version (topic jobs run the same image's tools). */
+  public readonly version: string;
+  /** The deployed workload, for start ordering. */
+  public readonly workload: Workload;
+  /** The neutral spec this component rendered. */
+  public readonly spec: ServiceSpec;
+
+  constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("data-pipeline:kafka:Kafka", name, {}, opts);
+    const brokers = args.brokers ?? 1;
+    const mode = args.mode ?? "zookeeper";
+    const version = args.version ?? confluentPlatformVersion;
+    const serviceName = args.serviceName ?? "kafka";
+    const defaultReplicationFactor = args.defaultReplicationFactor ?? Math.min(3, brokers);
+    const minInsyncReplicas = args.minInsyncReplicas ?? Math.max(1, Math.min(2, brokers - 1));
+    const storageSize = args.storageSize ?? "20Gi";
+    const memoryMiB = args.memoryMiB ?? 1536;
+    const cpu = args.cpu ?? 1;
+    if (!Number.isInteger(brokers) || brokers < 1) {
+      throw new pulumi.ResourceError(`Unable to create Kafka ${name}: brokers ${brokers} is not allowed. Use an integer >= 1.`, this);
+    }
+    if (defaultReplicationFactor > brokers) {
+      throw new pulumi.ResourceError(
+        `Unable to create Kafka ${name}: defaultReplicationFactor ${defaultReplicationFactor} exceeds brokers ${brokers}. Lower it or add brokers.`,
+        this,
+      );
+    }
+    if (mode === "zookeeper" && !args.zookeeper) {
+      throw new pulumi.ResourceError(`Unable to create Kafka ${name}: ZooKeeper mode needs \`zookeeper\`. Pass one or use mode "kraft".`, this);
+    }
+    this.brokers = brokers;
+    this.mode = mode;
+    this.version = version;
+    this.bootstrapServers = bootstrapServersFor(args.target, serviceName, brokers);
+    this.hostBootstrapServers = hostBootstrapServersFor(args.target, args.hostPort, brokers);
+    const clusterId =
+      mode === "kraft" ? new random.RandomId(`${name}-cluster-id`, { byteLength: 16 }, { parent: this }).b64Url : undefined;
+    const publishHost = args.target.publishesHostPorts && args.hostPort !== undefined;
+    this.spec = {
+      name: serviceName,
+      component: "kafka",
+      image: confluentImage("cp-kafka", version),
+      entrypoint: confluentEntrypoint,
+      replicas: brokers,
+      stateful: true,
+      env: kafkaEnvironment(args.target, {
+        brokers,
+        mode,
+        serviceName,
+        hostPort: args.hostPort,
+        defaultReplicationFactor,
+        minInsyncReplicas,
+        memoryMiB,
+        ...(args.zookeeper ? { zookeeperConnect: args.zookeeper.connectString } : {}),
+        ...(clusterId ? { clusterId } : {}),
+      }),
+      ports: [
+        { name: "internal", containerPort: kafkaPorts.internal },
+        ...(mode === "kraft" ? [{ name: "controller", containerPort: kafkaPorts.controller }] : []),
+        ...(publishHost
+          ? [{ name: "host", containerPort: kafkaPorts.host, publish: { hostPort: args.hostPort as number, perReplica: true } }]
+          : []),
+      ],
+      volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", size: storageSize }],
+      healthCheck: { probe: { kind: "tcp", port: kafkaPorts.internal }, startPeriodSeconds: 60 },
+      resources: { cpuRequest: cpu / 2, cpuLimit: cpu, memoryRequestMiB: memoryMiB, memoryLimitMiB: memoryMiB },
+      runAs: confluentUser,
+      ...(args.zookeeper ? { dependsOn: [{ workload: args.zookeeper.workload }] } : {}),
+    };
+    this.workload = args.target.deployService(this.spec, this);
+    this.registerOutputs({ bootstrapServers: this.bootstrapServers, hostBootstrapServers: this.hostBootstrapServers });
+  }
+}

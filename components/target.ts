@@ -1,0 +1,26 @@
+/**
+ * The Target interface: how a component's neutral workload specs become real resources.
+ *
+ * Components call a target; they never import a provider SDK. `DockerTarget` and
+ * `KubernetesTarget` (under infra/) implement it; another platform implements the same methods.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload } from "./spec";
+
+/** Where and how a pipeline's workloads are realized. */
+export interface Target {
+  /** Short name used in messages and outputs (`docker`, `kubernetes`). */
+  readonly kind: string;
+  /** True when ports can be published to the host (so host clients get their own listener). */
+  readonly publishesHostPorts: boolean;
+  /** The in-network host name of a service (every replica answers it). */
+  serviceHost(serviceName: string): string;
+  /** The stable in-network host name of one replica of a stateful service. */
+  replicaHost(serviceName: string, ordinal: number): string;
+  /** Deploys a long-running service. */
+  deployService(spec: ServiceSpec, parent: pulumi.Resource): Workload;
+  /** Runs a job to completion; dependents start after it succeeded. */
+  runJob(spec: JobSpec, parent: pulumi.Resource): Workload;
+  /** Builds an image from a local Dockerfile and returns the reference workloads should run. */
+  buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string>;
+}

@@ -1,0 +1,3 @@
+export * from "./target";
+export * from "./render";
+export { buildImage, imageReference } from "./image";

@@ -1,0 +1,320 @@
+/**
+ * Pure functions that turn the neutral workload model into Kubernetes object manifests.
+ * Exported for unit tests without mocks; the target wraps them in @pulumi/kubernetes resources.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type {
+  EnvironmentValue,
+  HealthCheckProbe,
+  HealthCheckSpec,
+  JobSpec,
+  ReplicaIdentity,
+  ResourceSpec,
+  ServiceSpec,
+  WorkloadSpecBase,
+} from "../../components/spec";
+import { isPerReplicaValue, isSecretValue, standardLabels } from "../../components/spec";
+
+type Container = k8s.types.input.core.v1.Container;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Probe = k8s.types.input.core.v1.Probe;
+
+/** The image of the init container that waits for a dependency. Pinned, never `latest`. */
+export const waitImage = "busybox:1.37.0";
+
+/** Defaults shared with the Docker target. */
+const probeDefaults = { intervalSeconds: 10, timeoutSeconds: 5, retries: 6, startPeriodSeconds: 60 };
+
+/** Where the objects go and how names resolve. */
+export interface KubernetesRenderContext {
+  readonly namespace: string;
+  /** @default "cluster.local" */
+  readonly clusterDomain: string;
+  /** Storage class for persistent volume claims. @default the cluster default */
+  readonly storageClass?: string;
+}
+
+/** The headless Service of a StatefulSet (stable per-pod DNS names). */
+export function headlessServiceName(serviceName: string): string {
+  return `${serviceName}-headless`;
+}
+
+/** `<service>.<namespace>.svc.<domain>` */
+export function serviceDnsName(serviceName: string, context: KubernetesRenderContext): string {
+  return `${serviceName}.${context.namespace}.svc.${context.clusterDomain}`;
+}
+
+/** `<service>-<ordinal>.<service>-headless.<namespace>.svc.<domain>` */
+export function replicaDnsName(serviceName: string, ordinal: number | string, context: KubernetesRenderContext): string {
+  return `${serviceName}-${ordinal}.${headlessServiceName(serviceName)}.${context.namespace}.svc.${context.clusterDomain}`;
+}
+
+/**
+ * The identity a StatefulSet pod computes at start: its ordinal is the suffix of `$HOSTNAME`
+ * (`kafka-2` -> 2), evaluated by the start-up shell, so one pod template serves every replica.
+ */
+export function kubernetesReplicaIdentity(serviceName: string, context: KubernetesRenderContext): ReplicaIdentity {
+  return {
+    ordinal: "${ORDINAL}",
+    offset: (n) => `$((ORDINAL+${n}))`,
+    host: replicaDnsName(serviceName, "${ORDINAL}", context),
+    publishedPort: () => undefined,
+  };
+}
+
+/** Env vars: plain values inline, secrets by secretKeyRef. Per-replica values go to the start-up shell. */
+export function environmentVariables(
+  env: Readonly<Record<string, EnvironmentValue>> | undefined,
+): k8s.types.input.core.v1.EnvVar[] {
+  return Object.entries(env ?? {})
+    .filter(([, value]) => !isPerReplicaValue(value))
+    .map(([name, value]) => {
+      if (isSecretValue(value)) {
+        return { name, valueFrom: { secretKeyRef: { name: value.secret.secretName, key: value.secret.key } } };
+      }
+      return { name, value: value as pulumi.Input<string> };
+    });
+}
+
+/**
+ * Command and args for the container. When the spec has per-replica env values, the container starts
+ * through `bash -c` that derives ORDINAL from the pod name, exports those values, then `exec`s the
+ * image's own entrypoint with the original args.
+ */
+export function startupCommand(
+  spec: WorkloadSpecBase,
+  replica: ReplicaIdentity,
+): { command?: string[]; args?: string[] } {
+  const perReplica = Object.entries(spec.env ?? {}).filter(([, value]) => isPerReplicaValue(value));
+  if (perReplica.length === 0) {
+    return { ...(spec.command ? { command: [...spec.command] } : {}), ...(spec.args ? { args: [...spec.args] } : {}) };
+  }
+  const program = spec.command ?? spec.entrypoint;
+  if (!program) {
+    throw new Error(
+      `Unable to render ${spec.component} "${spec.name}": per-replica env values need the image entrypoint. Set \`entrypoint\` in its spec.`,
+    );
+  }
+  const exports = perReplica.map(([name, value]) => {
+    const text = (value as { perReplica: (r: ReplicaIdentity) => string }).perReplica(replica);
+    if (/["`\\]/.test(text)) {
+      throw new Error(`Unable to render ${spec.component} env ${name}: per-replica values may not contain quotes or backslashes.`);
+    }
+    return `export ${name}="${text}"`;
+  });
+  const script = ['ORDINAL="${HOSTNAME##*-}"', ...exports, 'exec "$@"'].join("; ");
+  return { command: ["bash", "-c", script, spec.name], args: [...program, ...(spec.args ?? [])] };
+}
+
+function probeHandler(probe: HealthCheckProbe): Probe {
+  switch (probe.kind) {
+    case "command":
+      return { exec: { command: [...probe.command] } };
+    case "http":
+      return { httpGet: { path: probe.path, port: probe.port } };
+    case "tcp":
+      return { tcpSocket: { port: probe.port } };
+  }
+}
+
+/** Readiness, liveness and startup probes from one health check. */
+export function probesFor(check: HealthCheckSpec): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
+  const period = check.intervalSeconds ?? probeDefaults.intervalSeconds;
+  const timeout = check.timeoutSeconds ?? probeDefaults.timeoutSeconds;
+  const retries = check.retries ?? probeDefaults.retries;
+  const startPeriod = check.startPeriodSeconds ?? probeDefaults.startPeriodSeconds;
+  const handler = probeHandler(check.probe);
+  return {
+    readinessProbe: { ...handler, periodSeconds: period, timeoutSeconds: timeout, failureThreshold: 3 },
+    livenessProbe: { ...handler, periodSeconds: period, timeoutSeconds: timeout, failureThreshold: retries },
+    startupProbe: {
+      ...handler,
+      periodSeconds: period,
+      timeoutSeconds: timeout,
+      failureThreshold: Math.ceil(startPeriod / period) + retries,
+    },
+  };
+}
+
+/** Requests and limits in Kubernetes quantities. */
+export function resourceRequirements(resources: ResourceSpec | undefined): k8s.types.input.core.v1.ResourceRequirements {
+  const quantities = (cpu: number | undefined, memoryMiB: number | undefined): Record<string, string> => ({
+    ...(cpu !== undefined ? { cpu: `${Math.round(cpu * 1000)}m` } : {}),
+    ...(memoryMiB !== undefined ? { memory: `${memoryMiB}Mi` } : {}),
+  });
+  return {
+    requests: quantities(resources?.cpuRequest, resources?.memoryRequestMiB),
+    limits: quantities(resources?.cpuLimit, resources?.memoryLimitMiB),
+  };
+}
+
+/** The ConfigMap that holds a workload's mounted files, if it has any. */
+export function configMapName(spec: WorkloadSpecBase): string {
+  return `${spec.name}-files`;
+}
+
+/** Init containers that wait until each dependency answers on its port. */
+export function waitForDependencies(spec: WorkloadSpecBase, context: KubernetesRenderContext): Container[] {
+  return (spec.dependsOn ?? [])
+    .filter((dependency) => dependency.workload.probePort !== undefined)
+    .map((dependency) => {
+      const host = serviceDnsName(dependency.workload.name, context);
+      const port = dependency.workload.probePort as number;
+      return {
+        name: `wait-for-${dependency.workload.name}`,
+        image: waitImage,
+        command: ["sh", "-c", `until nc -z -w 2 ${host} ${port}; do echo "waiting for ${host}:${port}"; sleep 2; done`],
+        securityContext: restrictedContainerSecurity(),
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+      };
+    });
+}
+
+function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+  return { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 65534 };
+}
+
+/** The pod template shared by StatefulSets, Deployments and Jobs. */
+export function podSpec(
+  spec: WorkloadSpecBase & Pick<ServiceSpec, "ports" | "volumes" | "healthCheck">,
+  context: KubernetesRenderContext,
+  restartPolicy: "Always" | "Never" | "OnFailure",
+): PodSpec {
+  const replica = kubernetesReplicaIdentity(spec.name, context);
+  const files = spec.configFiles ?? [];
+  const container: Container = {
+    name: spec.component,
+    image: spec.image,
+    ...startupCommand(spec, replica),
+    env: environmentVariables(spec.env),
+    ports: (spec.ports ?? []).map((port) => ({ name: port.name.slice(0, 15), containerPort: port.containerPort })),
+    resources: resourceRequirements(spec.resources),
+    volumeMounts: [
+      ...(spec.volumes ?? []).map((volume) => ({ name: volume.name, mountPath: volume.mountPath })),
+      ...files.map((file) => ({ name: "files", mountPath: file.mountPath, subPath: file.name, readOnly: true })),
+    ],
+    ...(spec.healthCheck ? probesFor(spec.healthCheck) : {}),
+    securityContext: spec.runAs
+      ? { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true }
+      : { allowPrivilegeEscalation: false },
+  };
+  return {
+    restartPolicy,
+    // Service links inject KAFKA_PORT-style variables that Confluent images reject as deprecated settings.
+    enableServiceLinks: false,
+    initContainers: waitForDependencies(spec, context),
+    containers: [container],
+    ...(spec.runAs
+      ? {
+          securityContext: {
+            runAsUser: spec.runAs.uid,
+            runAsGroup: spec.runAs.gid,
+            fsGroup: spec.runAs.gid,
+            runAsNonRoot: true,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+        }
+      : {}),
+    volumes: files.length > 0 ? [{ name: "files", configMap: { name: configMapName(spec) } }] : [],
+  };
+}
+
+function metadata(name: string, spec: WorkloadSpecBase, context: KubernetesRenderContext) {
+  return { name, namespace: context.namespace, labels: standardLabels(spec) };
+}
+
+function selectorLabels(spec: WorkloadSpecBase): Record<string, string> {
+  return { "app.kubernetes.io/name": spec.component, "app.kubernetes.io/instance": spec.name };
+}
+
+/** A StatefulSet: stable identity and one PersistentVolumeClaim per replica and volume. */
+export function toStatefulSet(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.apps.v1.StatefulSet {
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: metadata(spec.name, spec, context),
+    spec: {
+      serviceName: headlessServiceName(spec.name),
+      replicas: spec.replicas ?? 1,
+      podManagementPolicy: "Parallel",
+      selector: { matchLabels: selectorLabels(spec) },
+      template: { metadata: { labels: standardLabels(spec) }, spec: podSpec(spec, context, "Always") },
+      volumeClaimTemplates: (spec.volumes ?? []).map((volume) => ({
+        metadata: { name: volume.name, labels: selectorLabels(spec) },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          ...(context.storageClass ? { storageClassName: context.storageClass } : {}),
+          resources: { requests: { storage: volume.size } },
+        },
+      })),
+    },
+  };
+}
+
+/** A Deployment for a stateless service. */
+export function toDeployment(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.apps.v1.Deployment {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: metadata(spec.name, spec, context),
+    spec: {
+      replicas: spec.replicas ?? 1,
+      selector: { matchLabels: selectorLabels(spec) },
+      template: { metadata: { labels: standardLabels(spec) }, spec: podSpec(spec, context, "Always") },
+    },
+  };
+}
+
+/** The ClusterIP Service every client uses (`<service>` DNS name). */
+export function toService(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.core.v1.Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: metadata(spec.name, spec, context),
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(spec),
+      ports: (spec.ports ?? []).map((port) => ({ name: port.name, port: port.containerPort, targetPort: port.containerPort })),
+    },
+  };
+}
+
+/** The headless Service that gives each StatefulSet pod its own DNS name, ready or not. */
+export function toHeadlessService(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.core.v1.Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: metadata(headlessServiceName(spec.name), spec, context),
+    spec: {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(spec),
+      ports: (spec.ports ?? []).map((port) => ({ name: port.name, port: port.containerPort, targetPort: port.containerPort })),
+    },
+  };
+}
+
+/** A Job that runs to completion. */
+export function toJob(spec: JobSpec, context: KubernetesRenderContext): k8s.types.input.batch.v1.Job {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: metadata(spec.name, spec, context),
+    spec: {
+      backoffLimit: spec.backoffLimit ?? 4,
+      activeDeadlineSeconds: spec.timeoutSeconds ?? 600,
+      template: { metadata: { labels: standardLabels(spec) }, spec: podSpec(spec, context, "Never") },
+    },
+  };
+}
+
+/** The ConfigMap holding a workload's mounted files. */
+export function toConfigMap(spec: WorkloadSpecBase, context: KubernetesRenderContext): k8s.types.input.core.v1.ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: metadata(configMapName(spec), spec, context),
+    data: Object.fromEntries((spec.configFiles ?? []).map((file) => [file.name, file.content])),
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * KubernetesTarget: realizes the neutral workload model as Kubernetes objects in one namespace.
+ *
+ * - Stateful services become a StatefulSet with a headless Service (per-pod DNS) plus a ClusterIP
+ *   Service; stateless ones a Deployment plus a Service. Jobs become batch/v1 Jobs.
+ * - Health checks become readiness, liveness and startup probes; start ordering uses Pulumi's await
+ *   (a StatefulSet is ready, a Job complete) and init containers that wait for each dependency's port.
+ * - Secrets referenced by env values become Secret objects; pod specs hold only references.
+ * - Images built from a local Dockerfile are pushed to the stack's image registry.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase } from "../../components/spec";
+import { isSecretValue, standardLabels } from "../../components/spec";
+import type { Target } from "../../components/target";
+import { buildImage } from "../docker/image";
+import type { KubernetesRenderContext } from "./render";
+import {
+  replicaDnsName,
+  serviceDnsName,
+  toConfigMap,
+  toDeployment,
+  toHeadlessService,
+  toJob,
+  toService,
+  toStatefulSet,
+} from "./render";
+
+/** Arguments of {@link KubernetesTarget}. */
+export interface KubernetesTargetArgs {
+  /** Namespace of every object. */
+  readonly namespace: string;
+  /** Create the namespace (otherwise it must exist). @default true */
+  readonly createNamespace?: boolean;
+  /** Storage class of persistent volume claims. @default the cluster's default class */
+  readonly storageClass?: string;
+  /** Cluster DNS domain. @default "cluster.local" */
+  readonly clusterDomain?: string;
+  /** Registry that built images are pushed to and pulled from (required to build images). @default undefined */
+  readonly imageRegistry?: string;
+  /** Explicit Kubernetes provider (kubeconfig/context). @default the default provider */
+  readonly provider?: k8s.Provider;
+}
+
+/** Realizes workloads as Kubernetes objects. */
+export class KubernetesTarget extends pulumi.ComponentResource implements Target {
+  public readonly kind = "kubernetes";
+  public readonly publishesHostPorts = false;
+  /** The namespace every object lives in. */
+  public readonly namespace: pulumi.Output<string>;
+  private readonly context: KubernetesRenderContext;
+  private readonly imageRegistry: string | undefined;
+  private readonly namespaceResource: k8s.core.v1.Namespace | undefined;
+  private readonly secretKeys = new Map<string, Set<string>>();
+  private readonly secretResources = new Map<string, k8s.core.v1.Secret>();
+
+  constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("data-pipeline:kubernetes:KubernetesTarget", name, {}, {
+      ...opts,
+      ...(args.provider ? { providers: [args.provider] } : {}),
+    });
+    this.context = {
+      namespace: args.namespace,
+      clusterDomain: args.clusterDomain ?? "cluster.local",
+      ...(args.storageClass ? { storageClass: args.storageClass } : {}),
+    };
+    this.imageRegistry = args.imageRegistry;
+    if (args.createNamespace ?? true) {
+      this.namespaceResource = new k8s.core.v1.Namespace(
+        `${name}-namespace`,
+        {
+          metadata: {
+            name: args.namespace,
+            labels: {
+              "app.kubernetes.io/part-of": "data-pipeline",
+              "pod-security.kubernetes.io/enforce": "baseline",
+              "pod-security.kubernetes.io/warn": "restricted",
+            },
+          },
+        },
+        { parent: this },
+      );
+    }
+    this.namespace = pulumi.output(args.namespace);
+    this.registerOutputs({ namespace: this.namespace });
+  }
+
+  public serviceHost(serviceName: string): string {
+    return serviceDnsName(serviceName, this.context);
+  }
+
+  public replicaHost(serviceName: string, ordinal: number): string {
+    return replicaDnsName(serviceName, ordinal, this.context);
+  }
+
+  public deployService(spec: ServiceSpec, parent: pulumi.Resource): Workload {
+    for (const port of spec.ports ?? []) {
+      if (port.publish) {
+        pulumi.log.warn(
+          `KubernetesTarget: ${spec.component} port "${port.name}" publish to host port ${port.publish.hostPort} is not honoured on Kubernetes; use the Service DNS name or \`kubectl port-forward\`.`,
+          parent,
+        );
+      }
+    }
+    this.warnWithoutResources(spec, parent);
+    const opts = this.options(spec, parent);
+    const extras = this.supporting(spec, parent);
+    const created: pulumi.Resource[] = [];
+    if (spec.stateful) {
+      created.push(new k8s.core.v1.Service(`${spec.name}-headless`, toHeadlessService(spec, this.context), opts(extras)));
+      created.push(new k8s.apps.v1.StatefulSet(spec.name, toStatefulSet(spec, this.context), opts([...extras, ...created])));
+    } else {
+      created.push(new k8s.apps.v1.Deployment(spec.name, toDeployment(spec, this.context), opts(extras)));
+    }
+    const service = new k8s.core.v1.Service(`${spec.name}-service`, toService(spec, this.context), opts(extras));
+    const firstPort = spec.ports?.[0]?.containerPort;
+    return {
+      name: spec.name,
+      kind: "service",
+      ...(firstPort !== undefined ? { probePort: firstPort } : {}),
+      resources: [...created, service],
+    };
+  }
+
+  public runJob(spec: JobSpec, parent: pulumi.Resource): Workload {
+    this.warnWithoutResources(spec, parent);
+    const extras = this.supporting(spec, parent);
+    const job = new k8s.batch.v1.Job(spec.name, toJob(spec, this.context), this.options(spec, parent)(extras));
+    return { name: spec.name, kind: "job", resources: [job] };
+  }
+
+  public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {
+    if (!this.imageRegistry) {
+      throw new pulumi.ResourceError(
+        `Unable to build image ${spec.name}: the Kubernetes target needs a registry to push it to. Set data-pipeline:kubernetes.imageRegistry.`,
+        parent,
+      );
+    }
+    return buildImage(spec, this.imageRegistry, parent);
+  }
+
+  /** Resource options: parent, and dependencies on the namespace, supporting objects and dependency workloads. */
+  private options(spec: WorkloadSpecBase, parent: pulumi.Resource) {
+    const dependencies = (spec.dependsOn ?? []).flatMap((dependency) => [...dependency.workload.resources]);
+    return (extra: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      parent,
+      dependsOn: [...(this.namespaceResource ? [this.namespaceResource] : []), ...dependencies, ...extra],
+    });
+  }
+
+  /** The ConfigMap of mounted files and the Secrets that env values reference. */
+  private supporting(spec: WorkloadSpecBase, parent: pulumi.Resource): pulumi.Resource[] {
+    const namespaceDependency = this.namespaceResource ? [this.namespaceResource] : [];
+    const created: pulumi.Resource[] = [];
+    if ((spec.configFiles ?? []).length > 0) {
+      created.push(
+        new k8s.core.v1.ConfigMap(`${spec.name}-files`, toConfigMap(spec, this.context), {
+          parent,
+          dependsOn: namespaceDependency,
+        }),
+      );
+    }
+    const secretKeys = new Map<string, Map<string, pulumi.Input<string>>>();
+    for (const value of Object.values(spec.env ?? {})) {
+      if (!isSecretValue(value)) continue;
+      const keys = secretKeys.get(value.secret.secretName) ?? new Map<string, pulumi.Input<string>>();
+      keys.set(value.secret.key, value.secret.value);
+      secretKeys.set(value.secret.secretName, keys);
+    }
+    for (const [secretName, keys] of secretKeys) {
+      const existing = this.secretResources.get(secretName);
+      if (existing) {
+        const known = this.secretKeys.get(secretName) ?? new Set<string>();
+        const missing = [...keys.keys()].filter((key) => !known.has(key));
+        if (missing.length > 0) {
+          throw new pulumi.ResourceError(
+            `Unable to render ${spec.component} "${spec.name}": secret ${secretName} was first created without key(s) ${missing.join(", ")}. Reference every key of a shared secret from the first workload that uses it.`,
+            parent,
+          );
+        }
+        created.push(existing);
+        continue;
+      }
+      const secret = new k8s.core.v1.Secret(
+        secretName,
+        {
+          metadata: { name: secretName, namespace: this.context.namespace, labels: standardLabels(spec) },
+          type: "Opaque",
+          stringData: pulumi.secret(Object.fromEntries(keys)),
+        },
+        { parent: this, dependsOn: namespaceDependency },
+      );
+      this.secretResources.set(secretName, secret);
+      this.secretKeys.set(secretName, new Set(keys.keys()));
+      created.push(secret);
+    }
+    return [...new Set(created)];
+  }
+
+  private warnWithoutResources(spec: WorkloadSpecBase, parent: pulumi.Resource): void {
+    const resources = spec.resources;
+    if (!resources || resources.memoryLimitMiB === undefined || resources.memoryRequestMiB === undefined) {
+      pulumi.log.warn(
+        `KubernetesTarget: ${spec.component} "${spec.name}" has no memory request/limit; the pod is scheduled best-effort.`,
+        parent,
+      );
+    }
+  }
+}

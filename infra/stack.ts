@@ -1,0 +1,97 @@
+/**
+ * This repository's own program, as a function: validated stack config -> target -> pipeline -> outputs.
+ * `infra/index.ts` calls it with the stack's config; tests call it with Pulumi mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StreamingPipelineArgs } from "../components/pipeline";
+import { StreamingPipeline } from "../components/pipeline";
+import type { Target } from "../components/target";
+import type { StackConfig } from "./config";
+import { parseStackConfig, StackConfigError } from "./config";
+import { DockerTarget } from "./docker/target";
+import { KubernetesTarget } from "./kubernetes/target";
+
+/** The stack outputs. */
+export interface StackOutputs {
+  /** Target kind (`docker` or `kubernetes`). */
+  readonly target: string;
+  /** Bootstrap servers for clients inside the network/cluster. */
+  readonly bootstrapServers: pulumi.Output<string>;
+  /** Bootstrap servers for clients on the Docker host; undefined on Kubernetes. */
+  readonly hostBootstrapServers: pulumi.Output<string | undefined>;
+  /** Schema Registry URL inside the network/cluster. */
+  readonly schemaRegistryUrl: pulumi.Output<string>;
+  /** Schema Registry URL on the Docker host; undefined on Kubernetes. */
+  readonly schemaRegistryHostUrl: pulumi.Output<string | undefined>;
+  /** Control Center URL (host URL on Docker); undefined when disabled. */
+  readonly controlCenterUrl: pulumi.Output<string | undefined>;
+  /** Created topics. */
+  readonly topics: readonly string[];
+}
+
+/** The target a stack config asks for. */
+export function createTarget(config: StackConfig): Target {
+  if (config.target === "docker") {
+    const docker = config.docker ?? { hostIp: "127.0.0.1" };
+    return new DockerTarget("docker", {
+      hostIp: docker.hostIp,
+      ...(docker.prefix ? { prefix: docker.prefix } : {}),
+      ...(docker.imageRegistry ? { imageRegistry: docker.imageRegistry } : {}),
+    });
+  }
+  const kubernetes = config.kubernetes ?? { namespace: "data-pipeline", createNamespace: true, clusterDomain: "cluster.local" };
+  return new KubernetesTarget("kubernetes", {
+    namespace: kubernetes.namespace,
+    createNamespace: kubernetes.createNamespace,
+    clusterDomain: kubernetes.clusterDomain,
+    ...(kubernetes.storageClass ? { storageClass: kubernetes.storageClass } : {}),
+    ...(kubernetes.imageRegistry ? { imageRegistry: kubernetes.imageRegistry } : {}),
+  });
+}
+
+/** Maps validated config to pipeline arguments (host ports only where the target publishes them). */
+export function pipelineArgsFrom(config: StackConfig, target: Target): StreamingPipelineArgs {
+  const publish = target.publishesHostPorts;
+  const { hostPort: kafkaHostPort, ...kafka } = config.kafka;
+  const { hostPort: registryHostPort, ...schemaRegistry } = config.schemaRegistry;
+  const { hostPort: controlCenterHostPort, ...controlCenter } = config.controlCenter;
+  return {
+    target,
+    confluentVersion: config.confluentVersion,
+    zookeeper: config.zookeeper,
+    kafka: { ...kafka, ...(publish ? { hostPort: kafkaHostPort } : {}) },
+    schemaRegistry: { ...schemaRegistry, ...(publish ? { hostPort: registryHostPort } : {}) },
+    controlCenter: { ...controlCenter, ...(publish ? { hostPort: controlCenterHostPort } : {}) },
+    topics: config.topics.map((topic) => ({
+      topicName: topic.name,
+      partitions: topic.partitions,
+      ...(topic.replicationFactor !== undefined ? { replicationFactor: topic.replicationFactor } : {}),
+      retentionMs: topic.retentionHours === -1 ? -1 : Math.round(topic.retentionHours * 3_600_000),
+    })),
+  };
+}
+
+/**
+ * Validates the raw config first (no resource is registered when it is refused), then deploys.
+ * A refused config becomes a `pulumi.RunError`: Pulumi prints the message without a stack trace.
+ */
+export function deployStack(raw: Record<string, unknown>): StackOutputs {
+  let config: StackConfig;
+  try {
+    config = parseStackConfig(raw);
+  } catch (error) {
+    if (error instanceof StackConfigError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+  const target = createTarget(config);
+  const pipeline = new StreamingPipeline("pipeline", pipelineArgsFrom(config, target));
+  return {
+    target: target.kind,
+    bootstrapServers: pipeline.bootstrapServers,
+    hostBootstrapServers: pipeline.hostBootstrapServers,
+    schemaRegistryUrl: pipeline.schemaRegistryUrl,
+    schemaRegistryHostUrl: pipeline.schemaRegistryHostUrl,
+    controlCenterUrl: pipeline.controlCenterUrl,
+    topics: pipeline.topics.map((topic) => topic.topicName),
+  };
+}

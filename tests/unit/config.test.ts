@@ -1,0 +1,104 @@
+import test from "ava";
+import { parseStackConfig, rawStackConfig, StackConfigError } from "../../infra/config";
+import { stackFileConfig } from "./support/stacks";
+
+test("the committed dev and staging stacks are valid", (t) => {
+  const dev = parseStackConfig(stackFileConfig("dev"));
+  t.is(dev.target, "docker");
+  t.is(dev.docker?.hostIp, "127.0.0.1");
+  t.true(dev.controlCenter.enabled);
+  const staging = parseStackConfig(stackFileConfig("staging"));
+  t.is(staging.target, "kubernetes");
+  t.is(staging.kubernetes?.namespace, "data-pipeline-staging");
+  t.is(staging.kubernetes?.storageClass, "standard");
+  t.is(staging.kafka.brokers, 3);
+  t.false(staging.controlCenter.enabled);
+});
+
+test("defaults fill every optional key", (t) => {
+  const config = parseStackConfig({ target: "docker" });
+  t.is(config.confluentVersion, "7.9.5");
+  t.is(config.kafka.brokers, 1);
+  t.is(config.kafka.mode, "zookeeper");
+  t.is(config.kafka.hostPort, 9094);
+  t.is(config.zookeeper.replicas, 1);
+  t.is(config.schemaRegistry.hostPort, 8081);
+  t.false(config.controlCenter.enabled);
+  t.deepEqual(config.topics, [{ name: "users_created", partitions: 3, retentionHours: 168 }]);
+});
+
+/** Each case: the raw config, then the key, the value and a fragment of the allowed form the message must name. */
+const badConfigs: { title: string; raw: Record<string, unknown>; key: string; value: string; allowed: string }[] = [
+  { title: "unknown target", raw: { target: "nomad" }, key: "data-pipeline:target", value: '"nomad"', allowed: '"docker" or "kubernetes"' },
+  { title: "missing target", raw: {}, key: "data-pipeline:target", value: "(unset)", allowed: '"docker" or "kubernetes"' },
+  { title: "brokers < 1", raw: { target: "docker", kafka: { brokers: 0 } }, key: "data-pipeline:kafka.brokers", value: "0", allowed: "an integer from 1 to 99" },
+  { title: "fractional brokers", raw: { target: "docker", kafka: { brokers: 1.5 } }, key: "data-pipeline:kafka.brokers", value: "1.5", allowed: "integer" },
+  {
+    title: "replication factor > brokers",
+    raw: { target: "docker", kafka: { brokers: 1, defaultReplicationFactor: 3 } },
+    key: "data-pipeline:kafka.defaultReplicationFactor",
+    value: "3",
+    allowed: "at most kafka.brokers (1)",
+  },
+  {
+    title: "topic replication factor > brokers",
+    raw: { target: "kubernetes", kafka: { brokers: 2 }, topics: [{ name: "users", replicationFactor: 3 }] },
+    key: "data-pipeline:topics[0].replicationFactor",
+    value: "3",
+    allowed: "at most kafka.brokers (2)",
+  },
+  { title: "bad port", raw: { target: "docker", kafka: { hostPort: 70000 } }, key: "data-pipeline:kafka.hostPort", value: "70000", allowed: "an integer from 1024 to 65535" },
+  { title: "privileged port", raw: { target: "docker", schemaRegistry: { hostPort: 80 } }, key: "data-pipeline:schemaRegistry.hostPort", value: "80", allowed: "from 1024" },
+  { title: "negative memory", raw: { target: "docker", kafka: { memoryMiB: -512 } }, key: "data-pipeline:kafka.memoryMiB", value: "-512", allowed: "an integer from 512" },
+  { title: "memory as text", raw: { target: "docker", zookeeper: { memoryMiB: "1g" } }, key: "data-pipeline:zookeeper.memoryMiB", value: '"1g"', allowed: "an integer from 256" },
+  { title: "floating image tag", raw: { target: "docker", confluentVersion: "latest" }, key: "data-pipeline:confluentVersion", value: '"latest"', allowed: "exact Confluent Platform 7.9 tag" },
+  { title: "other Confluent line", raw: { target: "docker", confluentVersion: "8.0.0" }, key: "data-pipeline:confluentVersion", value: '"8.0.0"', allowed: "7.9" },
+  { title: "unknown key", raw: { target: "docker", kafak: { brokers: 1 } }, key: "data-pipeline:kafak", value: '{"brokers":1}', allowed: "not a known key" },
+  { title: "unknown nested key", raw: { target: "docker", kafka: { broker: 3 } }, key: "data-pipeline:kafka.broker", value: "3", allowed: "not a known key" },
+  { title: "unknown kafka mode", raw: { target: "docker", kafka: { mode: "raft" } }, key: "data-pipeline:kafka.mode", value: '"raft"', allowed: '"zookeeper" or "kraft"' },
+  { title: "even ZooKeeper ensemble", raw: { target: "docker", zookeeper: { replicas: 2 } }, key: "data-pipeline:zookeeper.replicas", value: "2", allowed: "1, 3 or 5" },
+  { title: "bad storage size", raw: { target: "kubernetes", kafka: { storageSize: "20GB" } }, key: "data-pipeline:kafka.storageSize", value: '"20GB"', allowed: "a size such as 512Mi" },
+  { title: "bad host address", raw: { target: "docker", docker: { hostIp: "localhost" } }, key: "data-pipeline:docker.hostIp", value: '"localhost"', allowed: "an IPv4 address" },
+  { title: "bad namespace", raw: { target: "kubernetes", kubernetes: { namespace: "Data_Pipeline" } }, key: "data-pipeline:kubernetes.namespace", value: '"Data_Pipeline"', allowed: "a DNS label" },
+  { title: "kubernetes block on docker", raw: { target: "docker", kubernetes: { namespace: "x" } }, key: "data-pipeline:kubernetes", value: '{"namespace":"x"}', allowed: 'applies to target "kubernetes" only' },
+  { title: "bad topic name", raw: { target: "docker", topics: [{ name: "users created" }] }, key: "data-pipeline:topics[0].name", value: '"users created"', allowed: "letters, digits" },
+  { title: "duplicate topic", raw: { target: "docker", topics: [{ name: "a" }, { name: "a" }] }, key: "data-pipeline:topics[1].name", value: '"a"', allowed: "not used by another topic" },
+  { title: "no topics", raw: { target: "docker", topics: [] }, key: "data-pipeline:topics", value: "[]", allowed: "at least one topic" },
+  { title: "bad retention", raw: { target: "docker", topics: [{ name: "a", retentionHours: 0 }] }, key: "data-pipeline:topics[0].retentionHours", value: "0", allowed: "-1 to keep forever" },
+  {
+    title: "host ports collide",
+    raw: { target: "docker", kafka: { brokers: 2, hostPort: 8080 }, schemaRegistry: { hostPort: 8081 } },
+    key: "data-pipeline:schemaRegistry.hostPort",
+    value: "8081",
+    allowed: "not already used by kafka.hostPort",
+  },
+  { title: "min ISR above replication", raw: { target: "docker", kafka: { brokers: 1, minInsyncReplicas: 2 } }, key: "data-pipeline:kafka.minInsyncReplicas", value: "2", allowed: "at most the default replication factor (1)" },
+];
+
+for (const bad of badConfigs) {
+  test(`refuses ${bad.title}, naming the key, the value and what is allowed`, (t) => {
+    const error = t.throws(() => parseStackConfig(bad.raw), { instanceOf: StackConfigError });
+    const line = error?.problems.find((problem) => problem.startsWith(`${bad.key} =`));
+    t.truthy(line, `no message for ${bad.key} in:\n${error?.message}`);
+    t.true(line?.includes(`= ${bad.value} `), line);
+    t.true(line?.includes(bad.allowed), line);
+  });
+}
+
+test("reports every bad key at once, one line each", (t) => {
+  const error = t.throws(() => parseStackConfig({ target: "docker", kafka: { brokers: 0, memoryMiB: -1 }, confluentVersion: "latest" }), {
+    instanceOf: StackConfigError,
+  });
+  t.is(error?.problems.length, 3);
+  t.regex(error?.message ?? "", /^Unable to load stack config:/);
+});
+
+test("reads Pulumi's config map: JSON objects parsed, scalars kept, other namespaces ignored", (t) => {
+  const raw = rawStackConfig({
+    "data-pipeline:target": "docker",
+    "data-pipeline:kafka": '{"brokers":2}',
+    "data-pipeline:topics": '[{"name":"a"}]',
+    "docker:host": "unix:///var/run/docker.sock",
+  });
+  t.deepEqual(raw, { target: "docker", kafka: { brokers: 2 }, topics: [{ name: "a" }] });
+});
