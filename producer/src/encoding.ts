@@ -6,6 +6,7 @@ import { formatDate, formatTimestamp } from "./time-format";
 /** Wire formats of the record value. */
 export type RecordFormat = "json" | "avro";
 
+// eslint-disable-next-line no-control-regex -- JSON must escape control characters
 const needsEscape = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/;
 
 function quote(text: string): string {
