@@ -1,0 +1,75 @@
+/**
+ * Golden output per component per target ("gets defaults"), as kompose keeps one expected output
+ * per target for each input. Review a changed snapshot like code: `npx ava -u` rewrites them.
+ */
+import test from "ava";
+import { registeredResources, resetRegistered, settle } from "./support/mocks";
+import type { RegisteredResource } from "./support/mocks";
+import { ControlCenter, Kafka, KafkaTopic, SchemaRegistry, ZooKeeper } from "../../components";
+import type { Target } from "../../components";
+import { DockerTarget } from "../../infra/docker";
+import { KubernetesTarget } from "../../infra/kubernetes";
+
+test.beforeEach(() => resetRegistered());
+
+const targets: Record<string, () => Target> = {
+  docker: () => new DockerTarget("docker"),
+  kubernetes: () => new KubernetesTarget("kubernetes", { namespace: "data-pipeline" }),
+};
+
+/** The resources a component created (its descendants), in a stable order. */
+function ownedBy(componentName: string, resources: readonly RegisteredResource[]) {
+  const names = new Set([componentName]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const resource of resources) {
+      if (names.has(resource.parent) && !names.has(resource.name)) {
+        names.add(resource.name);
+        grew = true;
+      }
+    }
+  }
+  return resources
+    .filter((resource) => names.has(resource.name) && resource.name !== componentName)
+    .map(({ type, name, inputs, dependsOn }) => ({ type, name, inputs, dependsOn: [...dependsOn].sort() }))
+    .sort((a, b) => `${a.type}/${a.name}`.localeCompare(`${b.type}/${b.name}`));
+}
+
+/** Builds the Kafka family with defaults and returns each component's name. */
+function buildAll(target: Target): Record<string, string> {
+  // Component names differ from the service names so ownership by parent name is unambiguous.
+  const zookeeper = new ZooKeeper("golden-zookeeper", { target });
+  const kafka = new Kafka("golden-kafka", { target, zookeeper, hostPort: 9094 });
+  const schemaRegistry = new SchemaRegistry("golden-schema-registry", { target, kafka, hostPort: 8081 });
+  new ControlCenter("golden-control-center", { target, kafka, schemaRegistry, hostPort: 9021 });
+  new KafkaTopic("golden-topic", { target, kafka, topicName: "users_created" });
+  return {
+    ZooKeeper: "golden-zookeeper",
+    Kafka: "golden-kafka",
+    SchemaRegistry: "golden-schema-registry",
+    ControlCenter: "golden-control-center",
+    KafkaTopic: "golden-topic",
+  };
+}
+
+for (const [targetName, makeTarget] of Object.entries(targets)) {
+  test.serial(`${targetName}: every component gets defaults (golden)`, async (t) => {
+    const components = buildAll(makeTarget());
+    const resources = await settle();
+    t.true(registeredResources().length > 0);
+    for (const [component, name] of Object.entries(components)) {
+      const owned = ownedBy(name, resources);
+      t.true(owned.length > 0, `${component} created nothing`);
+      t.snapshot(owned, `${targetName} ${component}`);
+    }
+  });
+}
+
+test.serial("golden ownership follows the version passed (the snapshot would change)", async (t) => {
+  const target = new DockerTarget("docker");
+  new ZooKeeper("golden-zookeeper", { target, version: "7.9.4" });
+  const owned = ownedBy("golden-zookeeper", await settle());
+  const container = owned.find((resource) => resource.type === "docker:index/container:Container");
+  t.is(container?.inputs.image, "sha256:image-confluentinc-cp-zookeeper-7.9.4");
+});
