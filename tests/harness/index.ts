@@ -23,6 +23,8 @@ export type { SchemaRegistryEndpoint } from "./services/schema-registry";
 export type { ZooKeeperEndpoint } from "./services/zookeeper";
 export { HarnessError } from "./lib";
 
+let runCounter = 0;
+
 /** Options of {@link startServices}. */
 export interface StartOptions<Selected extends ServiceName> {
   /** Services to start; their dependencies (ZooKeeper for Kafka without KRaft) come along. */
@@ -34,7 +36,7 @@ export interface StartOptions<Selected extends ServiceName> {
   readonly kraft?: boolean;
   /**
    * Run id naming the state directory `<repo>/.cache/harness/<run>`.
-   * @default `test-<pid>`
+   * @default `test-<pid>-<n>`
    */
   readonly run?: string;
   /**
@@ -83,7 +85,7 @@ export async function startServices<Selected extends ServiceName>(
   options: StartOptions<Selected>,
 ): Promise<Harness<Selected>> {
   const serviceOptions: ServiceOptions = { kraft: options.kraft ?? false };
-  const run = options.run ?? `test-${process.pid}`;
+  const run = options.run ?? `test-${process.pid}-${++runCounter}`;
   const order = startOrder(options.services, serviceOptions);
   if (options.detached) keepProcessesAfterExit();
   await openRun(run, options.detached ?? false);

@@ -24,7 +24,7 @@ export function harnessStateRoot(): string {
 
 /**
  * Runtime state directory of one service in one run: `<repo>/.cache/harness/<run>/<service>`.
- * The run is `cli` for `npm run services -- up`, and `test-<pid>` for a test process, so
+ * The run is `cli` for `npm run services -- up`, and `test-<pid>-<n>` for a test process, so
  * parallel runs never share a data directory.
  */
 export function stateDir(run: string, service: string): string {

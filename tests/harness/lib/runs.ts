@@ -3,13 +3,15 @@ import { dirname, join } from "node:path";
 import { harnessStateRoot } from "./paths";
 import { isAlive, stopFromPidFile } from "./process";
 
-/** Run id of the CLI's detached services. */
-export const cliRun = "cli";
+/** Run id of the CLI's detached services (`$DATA_PIPELINE_HARNESS_RUN`, default `cli`). */
+export const cliRun = process.env.DATA_PIPELINE_HARNESS_RUN || "cli";
 
 /** Contents of `<run>/owner.json`. */
 export interface RunOwner {
   /** Node process that started the run. */
   readonly pid: number;
+  /** Start time of that process (clock ticks since boot), so a reused pid is not taken for the owner. */
+  readonly pidStartTime?: string;
   /** Detached runs (the CLI's) outlive their owner and are only stopped by `down`. */
   readonly detached: boolean;
   readonly startedAt: string;
@@ -40,7 +42,12 @@ export async function openRun(run: string, detached: boolean): Promise<void> {
   await stopRun(run);
   mkdirSync(runDirectory(run), { recursive: true });
   mkdirSync(runLogDirectory(run), { recursive: true });
-  const owner: RunOwner = { pid: process.pid, detached, startedAt: new Date().toISOString() };
+  const owner: RunOwner = {
+    pid: process.pid,
+    pidStartTime: processStartTime(process.pid),
+    detached,
+    startedAt: new Date().toISOString(),
+  };
   writeFileSync(join(runDirectory(run), "owner.json"), JSON.stringify(owner));
 }
 
@@ -73,7 +80,7 @@ export async function cleanupStaleRuns(): Promise<string[]> {
     if (run === "logs" || !statSync(join(root, run)).isDirectory()) continue;
     const owner = readOwner(run);
     if (owner?.detached) continue;
-    if (owner && owner.pid !== process.pid && isAlive(owner.pid)) continue;
+    if (owner && isAlive(owner.pid) && processStartTime(owner.pid) === owner.pidStartTime) continue;
     await stopRun(run, 5_000);
     cleaned.push(run);
   }
@@ -85,6 +92,16 @@ export async function cleanupStaleRuns(): Promise<string[]> {
     }
   }
   return cleaned;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), if readable. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Pid files in the run directory, in start order (service dirs sorted by creation). */

@@ -8,7 +8,7 @@ export interface ServiceOptions {
 
 /** What a service module's `start` receives. */
 export interface ServiceContext {
-  /** Run id: `cli` for `npm run services -- up`, `test-<pid>` for a test process. */
+  /** Run id: `cli` for `npm run services -- up`, `test-<pid>-<n>` for a test process. */
   readonly run: string;
   /** `<repo>/.cache/harness/<run>/<service>`, fresh and empty: pid files and config files go here. */
   readonly stateDir: string;

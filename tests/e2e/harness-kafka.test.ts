@@ -1,0 +1,138 @@
+import test from "ava";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { Kafka, logLevel } from "kafkajs";
+import { startServices } from "../harness";
+import type { Harness } from "../harness";
+
+/** Produces `values` to `topic`, consumes them back from the beginning, returns what was read. */
+async function roundTrip(bootstrap: string, topic: string, values: readonly Buffer[]): Promise<Buffer[]> {
+  const kafka = new Kafka({ clientId: "harness-e2e", brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: values.map((value, index) => ({ key: `key-${index}`, value })) });
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: `${topic}-group` });
+  const received: Buffer[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolvePromise, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${received.length}/${values.length} messages`)),
+        60_000,
+      );
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.value) received.push(message.value);
+          if (received.length >= values.length) {
+            clearTimeout(timer);
+            resolvePromise();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+}
+
+const userSchema = {
+  type: "record",
+  name: "User",
+  namespace: "dev.datapipeline.test",
+  fields: [
+    { name: "id", type: "string" },
+    { name: "age", type: "int" },
+  ],
+};
+
+let harness: Harness<"kafka" | "registry"> | undefined;
+
+test.before(async () => {
+  harness = await startServices({ services: ["kafka", "registry"] });
+});
+
+test.after.always(async () => {
+  await harness?.stop();
+});
+
+test.serial("kafkajs produce/consume round trip against the ZooKeeper-mode broker", async (t) => {
+  const services = harness!;
+  t.is(services.kafka.mode, "zookeeper");
+  t.regex(services.kafka.bootstrap, /^127\.0\.0\.1:\d+$/);
+  const topic = services.uniqueName("roundtrip");
+  await services.createTopic(topic, 2);
+  const values = ["one", "two", "three"].map((text) => Buffer.from(text));
+  const received = await roundTrip(services.kafka.bootstrap, topic, values);
+  t.deepEqual(received.map((value) => value.toString()).sort(), ["one", "three", "two"]);
+});
+
+test.serial("auto topic creation is off: producing to an unknown topic fails", async (t) => {
+  const kafka = new Kafka({
+    brokers: [harness!.kafka.bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  await producer.connect();
+  try {
+    await t.throwsAsync(producer.send({ topic: harness!.uniqueName("missing"), messages: [{ value: "x" }] }));
+  } finally {
+    await producer.disconnect();
+  }
+});
+
+test.serial("registers and fetches an Avro schema through the Confluent-compatible API", async (t) => {
+  const services = harness!;
+  t.regex(services.registry.url, /^http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7$/);
+  const registry = new SchemaRegistry({ host: services.registry.url });
+  const subject = `${services.uniqueName("users")}-value`;
+  const { id } = await registry.register(
+    { type: SchemaType.AVRO, schema: JSON.stringify(userSchema) },
+    { subject },
+  );
+  t.true(Number.isInteger(id));
+  t.is(await registry.getLatestSchemaId(subject), id);
+  const fetched = await registry.getSchema(id);
+  t.truthy(fetched);
+  const encoded = await registry.encode(id, { id: "u-1", age: 42 });
+  t.is(encoded[0], 0, "Confluent wire format starts with magic byte 0");
+  t.deepEqual({ ...(await registry.decode(encoded)) }, { id: "u-1", age: 42 });
+});
+
+test.serial("Avro records travel through Kafka and decode with the registry", async (t) => {
+  const services = harness!;
+  const registry = new SchemaRegistry({ host: services.registry.url });
+  const topic = services.uniqueName("avro");
+  await services.createTopic(topic);
+  const { id } = await registry.register(
+    { type: SchemaType.AVRO, schema: JSON.stringify(userSchema) },
+    { subject: `${topic}-value` },
+  );
+  const records = [
+    { id: "a", age: 1 },
+    { id: "b", age: 2 },
+  ];
+  const encoded = await Promise.all(records.map((record) => registry.encode(id, record)));
+  const received = await roundTrip(services.kafka.bootstrap, topic, encoded);
+  const decoded = await Promise.all(received.map(async (value) => ({ ...(await registry.decode(value)) })));
+  t.deepEqual(decoded, records);
+});
+
+test.serial("KRaft mode: a combined broker+controller serves a round trip without ZooKeeper", async (t) => {
+  const kraft = await startServices({ services: ["kafka"], kraft: true });
+  try {
+    t.is(kraft.kafka.mode, "kraft");
+    t.is(kraft.endpoints.zookeeper, undefined);
+    const topic = kraft.uniqueName("kraft");
+    await kraft.createTopic(topic, 3);
+    const received = await roundTrip(kraft.kafka.bootstrap, topic, [Buffer.from("raft")]);
+    t.deepEqual(
+      received.map((value) => value.toString()),
+      ["raft"],
+    );
+  } finally {
+    await kraft.stop();
+  }
+});
