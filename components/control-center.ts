@@ -90,7 +90,12 @@ export class ControlCenter extends pulumi.ComponentResource {
         },
       ],
       healthCheck: { probe: { kind: "http", path: "/", port: controlCenterPort }, startPeriodSeconds: 180 },
-      resources: { cpuRequest: cpu / 2, cpuLimit: cpu, memoryRequestMiB: memoryMiB, memoryLimitMiB: memoryMiB },
+      resources: {
+        cpuRequest: cpu / 2,
+        cpuLimit: cpu,
+        memoryRequestMiB: memoryMiB,
+        memoryLimitMiB: memoryMiB,
+      },
       runAs: confluentUser,
       dependsOn: [{ workload: args.kafka.workload }, { workload: args.schemaRegistry.workload }],
     };

@@ -28,7 +28,10 @@ export const topicNamePattern = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** The job's name: the topic as a DNS label. */
 export function topicJobName(topicName: string): string {
-  const label = topicName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  const label = topicName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   return `topic-${label}`.slice(0, 63).replace(/-+$/, "");
 }
 
@@ -91,7 +94,13 @@ export class KafkaTopic extends pulumi.ComponentResource {
       component: "kafka-topic",
       image: confluentImage("cp-kafka", args.kafka.version),
       command: ["bash", "-c", topicScript],
-      env: topicJobEnvironment(args.kafka.bootstrapServers, args.topicName, partitions, replicationFactor, retentionMs),
+      env: topicJobEnvironment(
+        args.kafka.bootstrapServers,
+        args.topicName,
+        partitions,
+        replicationFactor,
+        retentionMs,
+      ),
       resources: { cpuRequest: 0.1, cpuLimit: 0.5, memoryRequestMiB: 256, memoryLimitMiB: 512 },
       runAs: confluentUser,
       dependsOn: [{ workload: args.kafka.workload }],

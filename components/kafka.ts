@@ -81,16 +81,27 @@ export function listenersFor(inputs: ListenerInputs): ListenerSettings {
     listeners.push(`CONTROLLER://0.0.0.0:${kafkaPorts.controller}`);
     protocols.push("CONTROLLER:PLAINTEXT");
   }
-  return { listeners: listeners.join(","), advertisedListeners: advertised.join(","), securityProtocolMap: protocols.join(",") };
+  return {
+    listeners: listeners.join(","),
+    advertisedListeners: advertised.join(","),
+    securityProtocolMap: protocols.join(","),
+  };
 }
 
 /** In-network bootstrap servers: every broker by its stable name. */
 export function bootstrapServersFor(target: Target, serviceName: string, brokers: number): string {
-  return Array.from({ length: brokers }, (_, i) => `${target.replicaHost(serviceName, i)}:${kafkaPorts.internal}`).join(",");
+  return Array.from(
+    { length: brokers },
+    (_, i) => `${target.replicaHost(serviceName, i)}:${kafkaPorts.internal}`,
+  ).join(",");
 }
 
 /** Host bootstrap servers (`localhost:<port>` per broker), or undefined when nothing is published. */
-export function hostBootstrapServersFor(target: Target, hostPort: number | undefined, brokers: number): string | undefined {
+export function hostBootstrapServersFor(
+  target: Target,
+  hostPort: number | undefined,
+  brokers: number,
+): string | undefined {
   if (!target.publishesHostPorts || hostPort === undefined) return undefined;
   return Array.from({ length: brokers }, (_, i) => `localhost:${hostPort + i}`).join(",");
 }
@@ -124,7 +135,9 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
   const env: Record<string, EnvironmentValue> = {
     KAFKA_LISTENERS: { perReplica: (replica) => listenersOf(replica).listeners },
     KAFKA_ADVERTISED_LISTENERS: { perReplica: (replica) => listenersOf(replica).advertisedListeners },
-    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: { perReplica: (replica) => listenersOf(replica).securityProtocolMap },
+    KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: {
+      perReplica: (replica) => listenersOf(replica).securityProtocolMap,
+    },
     KAFKA_INTER_BROKER_LISTENER_NAME: "INTERNAL",
     KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
     KAFKA_DEFAULT_REPLICATION_FACTOR: String(settings.defaultReplicationFactor),
@@ -136,11 +149,13 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
     KAFKA_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`,
   };
   if (settings.mode === "zookeeper") {
-    if (!settings.zookeeperConnect) throw new Error("Unable to configure Kafka: ZooKeeper mode needs a ZooKeeper connect string.");
+    if (!settings.zookeeperConnect)
+      throw new Error("Unable to configure Kafka: ZooKeeper mode needs a ZooKeeper connect string.");
     env["KAFKA_BROKER_ID"] = { perReplica: (replica) => replica.ordinal };
     env["KAFKA_ZOOKEEPER_CONNECT"] = settings.zookeeperConnect;
   } else {
-    if (settings.clusterId === undefined) throw new Error("Unable to configure Kafka: KRaft mode needs a cluster id.");
+    if (settings.clusterId === undefined)
+      throw new Error("Unable to configure Kafka: KRaft mode needs a cluster id.");
     const voters = Array.from(
       { length: settings.brokers },
       (_, i) => `${i}@${target.replicaHost(settings.serviceName, i)}:${kafkaPorts.controller}`,
@@ -183,7 +198,10 @@ export class Kafka extends pulumi.ComponentResource {
     const memoryMiB = args.memoryMiB ?? 1536;
     const cpu = args.cpu ?? 1;
     if (!Number.isInteger(brokers) || brokers < 1) {
-      throw new pulumi.ResourceError(`Unable to create Kafka ${name}: brokers ${brokers} is not allowed. Use an integer >= 1.`, this);
+      throw new pulumi.ResourceError(
+        `Unable to create Kafka ${name}: brokers ${brokers} is not allowed. Use an integer >= 1.`,
+        this,
+      );
     }
     if (defaultReplicationFactor > brokers) {
       throw new pulumi.ResourceError(
@@ -192,7 +210,10 @@ export class Kafka extends pulumi.ComponentResource {
       );
     }
     if (mode === "zookeeper" && !args.zookeeper) {
-      throw new pulumi.ResourceError(`Unable to create Kafka ${name}: ZooKeeper mode needs \`zookeeper\`. Pass one or use mode "kraft".`, this);
+      throw new pulumi.ResourceError(
+        `Unable to create Kafka ${name}: ZooKeeper mode needs \`zookeeper\`. Pass one or use mode "kraft".`,
+        this,
+      );
     }
     this.brokers = brokers;
     this.mode = mode;
@@ -200,7 +221,9 @@ export class Kafka extends pulumi.ComponentResource {
     this.bootstrapServers = bootstrapServersFor(args.target, serviceName, brokers);
     this.hostBootstrapServers = hostBootstrapServersFor(args.target, args.hostPort, brokers);
     const clusterId =
-      mode === "kraft" ? new random.RandomId(`${name}-cluster-id`, { byteLength: 16 }, { parent: this }).b64Url : undefined;
+      mode === "kraft"
+        ? new random.RandomId(`${name}-cluster-id`, { byteLength: 16 }, { parent: this }).b64Url
+        : undefined;
     const publishHost = args.target.publishesHostPorts && args.hostPort !== undefined;
     this.spec = {
       name: serviceName,
@@ -224,16 +247,30 @@ export class Kafka extends pulumi.ComponentResource {
         { name: "internal", containerPort: kafkaPorts.internal },
         ...(mode === "kraft" ? [{ name: "controller", containerPort: kafkaPorts.controller }] : []),
         ...(publishHost
-          ? [{ name: "host", containerPort: kafkaPorts.host, publish: { hostPort: args.hostPort as number, perReplica: true } }]
+          ? [
+              {
+                name: "host",
+                containerPort: kafkaPorts.host,
+                publish: { hostPort: args.hostPort as number, perReplica: true },
+              },
+            ]
           : []),
       ],
       volumes: [{ name: "data", mountPath: "/var/lib/kafka/data", size: storageSize }],
       healthCheck: { probe: { kind: "tcp", port: kafkaPorts.internal }, startPeriodSeconds: 60 },
-      resources: { cpuRequest: cpu / 2, cpuLimit: cpu, memoryRequestMiB: memoryMiB, memoryLimitMiB: memoryMiB },
+      resources: {
+        cpuRequest: cpu / 2,
+        cpuLimit: cpu,
+        memoryRequestMiB: memoryMiB,
+        memoryLimitMiB: memoryMiB,
+      },
       runAs: confluentUser,
       ...(args.zookeeper ? { dependsOn: [{ workload: args.zookeeper.workload }] } : {}),
     };
     this.workload = args.target.deployService(this.spec, this);
-    this.registerOutputs({ bootstrapServers: this.bootstrapServers, hostBootstrapServers: this.hostBootstrapServers });
+    this.registerOutputs({
+      bootstrapServers: this.bootstrapServers,
+      hostBootstrapServers: this.hostBootstrapServers,
+    });
   }
 }

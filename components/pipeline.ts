@@ -17,7 +17,10 @@ import type { ZooKeeperArgs } from "./zookeeper";
 import { ZooKeeper } from "./zookeeper";
 
 /** Control Center settings inside a pipeline. */
-export interface PipelineControlCenterArgs extends Omit<ControlCenterArgs, "target" | "kafka" | "schemaRegistry" | "version"> {
+export interface PipelineControlCenterArgs extends Omit<
+  ControlCenterArgs,
+  "target" | "kafka" | "schemaRegistry" | "version"
+> {
   /** Deploy Control Center (commercial; see README for licence terms). @default false */
   readonly enabled?: boolean;
 }
@@ -71,11 +74,20 @@ export class StreamingPipeline extends pulumi.ComponentResource {
 
     this.zookeeper =
       mode === "zookeeper"
-        ? new ZooKeeper(`${name}-zookeeper`, { ...(args.zookeeper ?? {}), target: args.target, version }, child)
+        ? new ZooKeeper(
+            `${name}-zookeeper`,
+            { ...(args.zookeeper ?? {}), target: args.target, version },
+            child,
+          )
         : undefined;
     this.kafka = new Kafka(
       `${name}-kafka`,
-      { ...kafkaArgs, target: args.target, version, ...(this.zookeeper ? { zookeeper: this.zookeeper } : {}) },
+      {
+        ...kafkaArgs,
+        target: args.target,
+        version,
+        ...(this.zookeeper ? { zookeeper: this.zookeeper } : {}),
+      },
       child,
     );
     this.schemaRegistry = new SchemaRegistry(
@@ -87,19 +99,32 @@ export class StreamingPipeline extends pulumi.ComponentResource {
     this.controlCenter = controlCenterEnabled
       ? new ControlCenter(
           `${name}-control-center`,
-          { ...controlCenterArgs, target: args.target, kafka: this.kafka, schemaRegistry: this.schemaRegistry, version },
+          {
+            ...controlCenterArgs,
+            target: args.target,
+            kafka: this.kafka,
+            schemaRegistry: this.schemaRegistry,
+            version,
+          },
           child,
         )
       : undefined;
     this.topics = topics.map(
-      (topic) => new KafkaTopic(`${name}-topic-${topic.topicName}`, { ...topic, target: args.target, kafka: this.kafka }, child),
+      (topic) =>
+        new KafkaTopic(
+          `${name}-topic-${topic.topicName}`,
+          { ...topic, target: args.target, kafka: this.kafka },
+          child,
+        ),
     );
 
     this.bootstrapServers = pulumi.output(this.kafka.bootstrapServers);
     this.hostBootstrapServers = pulumi.output(this.kafka.hostBootstrapServers);
     this.schemaRegistryUrl = pulumi.output(this.schemaRegistry.url);
     this.schemaRegistryHostUrl = pulumi.output(this.schemaRegistry.hostUrl);
-    this.controlCenterUrl = pulumi.output(this.controlCenter ? (this.controlCenter.hostUrl ?? this.controlCenter.url) : undefined);
+    this.controlCenterUrl = pulumi.output(
+      this.controlCenter ? (this.controlCenter.hostUrl ?? this.controlCenter.url) : undefined,
+    );
     this.registerOutputs({
       bootstrapServers: this.bootstrapServers,
       hostBootstrapServers: this.hostBootstrapServers,

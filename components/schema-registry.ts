@@ -79,8 +79,16 @@ export class SchemaRegistry extends pulumi.ComponentResource {
           ...(args.hostPort !== undefined ? { publish: { hostPort: args.hostPort } } : {}),
         },
       ],
-      healthCheck: { probe: { kind: "http", path: "/subjects", port: schemaRegistryPort }, startPeriodSeconds: 60 },
-      resources: { cpuRequest: cpu / 2, cpuLimit: cpu, memoryRequestMiB: memoryMiB, memoryLimitMiB: memoryMiB },
+      healthCheck: {
+        probe: { kind: "http", path: "/subjects", port: schemaRegistryPort },
+        startPeriodSeconds: 60,
+      },
+      resources: {
+        cpuRequest: cpu / 2,
+        cpuLimit: cpu,
+        memoryRequestMiB: memoryMiB,
+        memoryLimitMiB: memoryMiB,
+      },
       runAs: confluentUser,
       dependsOn: [{ workload: args.kafka.workload }],
     };

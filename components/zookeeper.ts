@@ -28,7 +28,10 @@ export interface ZooKeeperArgs {
 
 /** `host0:2181,host1:2181,...` for the ensemble. */
 export function zookeeperConnectString(target: Target, serviceName: string, replicas: number): string {
-  return Array.from({ length: replicas }, (_, i) => `${target.replicaHost(serviceName, i)}:${zookeeperClientPort}`).join(",");
+  return Array.from(
+    { length: replicas },
+    (_, i) => `${target.replicaHost(serviceName, i)}:${zookeeperClientPort}`,
+  ).join(",");
 }
 
 /** The cp-zookeeper environment for an ensemble of `replicas` servers. */
@@ -39,7 +42,10 @@ export function zookeeperEnvironment(
   memoryMiB: number,
 ): Record<string, EnvironmentValue> {
   const heap = Math.max(128, Math.floor(memoryMiB / 2));
-  const servers = Array.from({ length: replicas }, (_, i) => `${target.replicaHost(serviceName, i)}:2888:3888`).join(";");
+  const servers = Array.from(
+    { length: replicas },
+    (_, i) => `${target.replicaHost(serviceName, i)}:2888:3888`,
+  ).join(";");
   return {
     ZOOKEEPER_CLIENT_PORT: String(zookeeperClientPort),
     ZOOKEEPER_TICK_TIME: "2000",
@@ -97,7 +103,12 @@ export class ZooKeeper extends pulumi.ComponentResource {
         { name: "log", mountPath: "/var/lib/zookeeper/log", size: storageSize },
       ],
       healthCheck: { probe: { kind: "tcp", port: zookeeperClientPort }, startPeriodSeconds: 30 },
-      resources: { cpuRequest: cpu / 2, cpuLimit: cpu, memoryRequestMiB: memoryMiB, memoryLimitMiB: memoryMiB },
+      resources: {
+        cpuRequest: cpu / 2,
+        cpuLimit: cpu,
+        memoryRequestMiB: memoryMiB,
+        memoryLimitMiB: memoryMiB,
+      },
       runAs: confluentUser,
     };
     this.workload = args.target.deployService(this.spec, this);

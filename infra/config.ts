@@ -15,8 +15,13 @@ const quantity = /^[1-9][0-9]*(Mi|Gi|Ti)$/;
 const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
-  const allowed = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+  const allowed =
+    max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+  return z
+    .number({ error: allowed })
+    .int({ error: allowed })
+    .min(min, { error: allowed })
+    .max(max, { error: allowed });
 }
 
 function positive(what: string) {
@@ -73,13 +78,17 @@ const topicSchema = z.strictObject({
 });
 
 const dockerSchema = z.strictObject({
-  hostIp: pattern(ipv4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 exposes ports to your network)").default("127.0.0.1"),
+  hostIp: pattern(ipv4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 exposes ports to your network)").default(
+    "127.0.0.1",
+  ),
   prefix: pattern(dnsLabel, "a DNS label: lower-case letters, digits and '-'").optional(),
   imageRegistry: z.string({ error: "a registry prefix such as ghcr.io/acme" }).min(1).optional(),
 });
 
 const kubernetesSchema = z.strictObject({
-  namespace: pattern(dnsLabel, "a DNS label: lower-case letters, digits and '-', at most 63").default("data-pipeline"),
+  namespace: pattern(dnsLabel, "a DNS label: lower-case letters, digits and '-', at most 63").default(
+    "data-pipeline",
+  ),
   createNamespace: z.boolean({ error: "true or false" }).default(true),
   storageClass: pattern(dnsSubdomain, "a storage class name (DNS subdomain)").optional(),
   clusterDomain: pattern(dnsSubdomain, "a DNS domain such as cluster.local").default("cluster.local"),
@@ -89,9 +98,10 @@ const kubernetesSchema = z.strictObject({
 const stackSchema = z
   .strictObject({
     target: z.enum(["docker", "kubernetes"], { error: '"docker" or "kubernetes"' }),
-    confluentVersion: pattern(/^7\.9\.\d+$/, "an exact Confluent Platform 7.9 tag such as 7.9.5 (never latest)").default(
-      "7.9.5",
-    ),
+    confluentVersion: pattern(
+      /^7\.9\.\d+$/,
+      "an exact Confluent Platform 7.9 tag such as 7.9.5 (never latest)",
+    ).default("7.9.5"),
     zookeeper: zookeeperSchema.default(zookeeperSchema.parse({})),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     schemaRegistry: schemaRegistrySchema.default(schemaRegistrySchema.parse({})),
@@ -105,9 +115,13 @@ const stackSchema = z
   })
   .superRefine((config, context) => {
     const brokers = config.kafka.brokers;
-    const issue = (path: (string | number)[], message: string) => context.addIssue({ code: "custom", path, message });
+    const issue = (path: (string | number)[], message: string) =>
+      context.addIssue({ code: "custom", path, message });
     const replication = config.kafka.defaultReplicationFactor ?? Math.min(3, brokers);
-    if (config.kafka.defaultReplicationFactor !== undefined && config.kafka.defaultReplicationFactor > brokers) {
+    if (
+      config.kafka.defaultReplicationFactor !== undefined &&
+      config.kafka.defaultReplicationFactor > brokers
+    ) {
       issue(["kafka", "defaultReplicationFactor"], `at most kafka.brokers (${brokers})`);
     }
     if (config.kafka.minInsyncReplicas !== undefined && config.kafka.minInsyncReplicas > replication) {

@@ -39,7 +39,11 @@ export function createTarget(config: StackConfig): Target {
       ...(docker.imageRegistry ? { imageRegistry: docker.imageRegistry } : {}),
     });
   }
-  const kubernetes = config.kubernetes ?? { namespace: "data-pipeline", createNamespace: true, clusterDomain: "cluster.local" };
+  const kubernetes = config.kubernetes ?? {
+    namespace: "data-pipeline",
+    createNamespace: true,
+    clusterDomain: "cluster.local",
+  };
   return new KubernetesTarget("kubernetes", {
     namespace: kubernetes.namespace,
     createNamespace: kubernetes.createNamespace,

@@ -15,7 +15,12 @@ import type {
 import { isPerReplicaValue, isSecretValue } from "../../components/spec";
 
 /** Healthcheck defaults shared with the Kubernetes target. */
-export const healthCheckDefaults = { intervalSeconds: 10, timeoutSeconds: 5, retries: 6, startPeriodSeconds: 60 };
+export const healthCheckDefaults = {
+  intervalSeconds: 10,
+  timeoutSeconds: 5,
+  retries: 6,
+  startPeriodSeconds: 60,
+};
 
 /** The Docker network alias of replica `ordinal` of a service. */
 export function dockerReplicaHost(serviceName: string, ordinal: number): string {
@@ -49,7 +54,8 @@ export function containerEnvironment(
   return Object.entries(env ?? {}).map(([key, value]) => {
     if (isSecretValue(value)) return pulumi.secret(pulumi.interpolate`${key}=${value.secret.value}`);
     if (isPerReplicaValue(value)) {
-      if (!replica) throw new Error(`Unable to render env ${key}: a per-replica value needs a service replica.`);
+      if (!replica)
+        throw new Error(`Unable to render env ${key}: a per-replica value needs a service replica.`);
       return `${key}=${value.perReplica(replica)}`;
     }
     return pulumi.interpolate`${key}=${value}`;
@@ -121,7 +127,9 @@ export function containerResources(resources: ResourceSpec | undefined): {
     ...(resources.memoryLimitMiB !== undefined ? { memory: resources.memoryLimitMiB } : {}),
     ...(resources.memoryRequestMiB !== undefined ? { memoryReservation: resources.memoryRequestMiB } : {}),
     ...(resources.cpuLimit !== undefined ? { cpus: String(resources.cpuLimit) } : {}),
-    ...(resources.cpuRequest !== undefined ? { cpuShares: Math.max(2, Math.round(resources.cpuRequest * 1024)) } : {}),
+    ...(resources.cpuRequest !== undefined
+      ? { cpuShares: Math.max(2, Math.round(resources.cpuRequest * 1024)) }
+      : {}),
   };
 }
 

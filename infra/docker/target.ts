@@ -54,13 +54,22 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
   private readonly remoteImages = new Map<string, docker.RemoteImage>();
 
   constructor(name: string, args: DockerTargetArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("data-pipeline:docker:DockerTarget", name, {}, { ...opts, ...(args.provider ? { providers: [args.provider] } : {}) });
+    super(
+      "data-pipeline:docker:DockerTarget",
+      name,
+      {},
+      { ...opts, ...(args.provider ? { providers: [args.provider] } : {}) },
+    );
     this.prefix = args.prefix ?? pulumi.getStack();
     this.hostIp = args.hostIp ?? "127.0.0.1";
     this.imageRegistry = args.imageRegistry;
     this.network = new docker.Network(
       `${name}-network`,
-      { name: `${this.prefix}-network`, driver: "bridge", labels: [{ label: "app.kubernetes.io/part-of", value: "data-pipeline" }] },
+      {
+        name: `${this.prefix}-network`,
+        driver: "bridge",
+        labels: [{ label: "app.kubernetes.io/part-of", value: "data-pipeline" }],
+      },
       { parent: this },
     );
     this.networkName = this.network.name;
@@ -93,7 +102,10 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
       const volumes = (spec.volumes ?? []).map((volume) => {
         const dockerVolume = new docker.Volume(
           `${resourceName}-${volume.name}`,
-          { name: `${this.prefix}-${resourceName}-${volume.name}`, labels: [{ label: "app.kubernetes.io/instance", value: spec.name }] },
+          {
+            name: `${this.prefix}-${resourceName}-${volume.name}`,
+            labels: [{ label: "app.kubernetes.io/instance", value: spec.name }],
+          },
           { parent },
         );
         return { volumeName: dockerVolume.name, containerPath: volume.mountPath };
@@ -110,7 +122,11 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
             volumes,
             restart: "unless-stopped",
             ...(spec.healthCheck
-              ? { healthcheck: dockerHealthcheck(spec.healthCheck), wait: true, waitTimeout: healthWaitSeconds(spec.healthCheck) }
+              ? {
+                  healthcheck: dockerHealthcheck(spec.healthCheck),
+                  wait: true,
+                  waitTimeout: healthWaitSeconds(spec.healthCheck),
+                }
               : {}),
           },
           { parent, dependsOn },

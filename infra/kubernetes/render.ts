@@ -46,7 +46,11 @@ export function serviceDnsName(serviceName: string, context: KubernetesRenderCon
 }
 
 /** `<service>-<ordinal>.<service>-headless.<namespace>.svc.<domain>` */
-export function replicaDnsName(serviceName: string, ordinal: number | string, context: KubernetesRenderContext): string {
+export function replicaDnsName(
+  serviceName: string,
+  ordinal: number | string,
+  context: KubernetesRenderContext,
+): string {
   return `${serviceName}-${ordinal}.${headlessServiceName(serviceName)}.${context.namespace}.svc.${context.clusterDomain}`;
 }
 
@@ -54,7 +58,10 @@ export function replicaDnsName(serviceName: string, ordinal: number | string, co
  * The identity a StatefulSet pod computes at start: its ordinal is the suffix of `$HOSTNAME`
  * (`kafka-2` -> 2), evaluated by the start-up shell, so one pod template serves every replica.
  */
-export function kubernetesReplicaIdentity(serviceName: string, context: KubernetesRenderContext): ReplicaIdentity {
+export function kubernetesReplicaIdentity(
+  serviceName: string,
+  context: KubernetesRenderContext,
+): ReplicaIdentity {
   return {
     ordinal: "${ORDINAL}",
     offset: (n) => `$((ORDINAL+${n}))`,
@@ -71,7 +78,10 @@ export function environmentVariables(
     .filter(([, value]) => !isPerReplicaValue(value))
     .map(([name, value]) => {
       if (isSecretValue(value)) {
-        return { name, valueFrom: { secretKeyRef: { name: value.secret.secretName, key: value.secret.key } } };
+        return {
+          name,
+          valueFrom: { secretKeyRef: { name: value.secret.secretName, key: value.secret.key } },
+        };
       }
       return { name, value: value as pulumi.Input<string> };
     });
@@ -88,7 +98,10 @@ export function startupCommand(
 ): { command?: string[]; args?: string[] } {
   const perReplica = Object.entries(spec.env ?? {}).filter(([, value]) => isPerReplicaValue(value));
   if (perReplica.length === 0) {
-    return { ...(spec.command ? { command: [...spec.command] } : {}), ...(spec.args ? { args: [...spec.args] } : {}) };
+    return {
+      ...(spec.command ? { command: [...spec.command] } : {}),
+      ...(spec.args ? { args: [...spec.args] } : {}),
+    };
   }
   const program = spec.command ?? spec.entrypoint;
   if (!program) {
@@ -99,7 +112,9 @@ export function startupCommand(
   const exports = perReplica.map(([name, value]) => {
     const text = (value as { perReplica: (r: ReplicaIdentity) => string }).perReplica(replica);
     if (/["`\\]/.test(text)) {
-      throw new Error(`Unable to render ${spec.component} env ${name}: per-replica values may not contain quotes or backslashes.`);
+      throw new Error(
+        `Unable to render ${spec.component} env ${name}: per-replica values may not contain quotes or backslashes.`,
+      );
     }
     return `export ${name}="${text}"`;
   });
@@ -119,7 +134,11 @@ function probeHandler(probe: HealthCheckProbe): Probe {
 }
 
 /** Readiness, liveness and startup probes from one health check. */
-export function probesFor(check: HealthCheckSpec): { readinessProbe: Probe; livenessProbe: Probe; startupProbe: Probe } {
+export function probesFor(check: HealthCheckSpec): {
+  readinessProbe: Probe;
+  livenessProbe: Probe;
+  startupProbe: Probe;
+} {
   const period = check.intervalSeconds ?? probeDefaults.intervalSeconds;
   const timeout = check.timeoutSeconds ?? probeDefaults.timeoutSeconds;
   const retries = check.retries ?? probeDefaults.retries;
@@ -138,7 +157,9 @@ export function probesFor(check: HealthCheckSpec): { readinessProbe: Probe; live
 }
 
 /** Requests and limits in Kubernetes quantities. */
-export function resourceRequirements(resources: ResourceSpec | undefined): k8s.types.input.core.v1.ResourceRequirements {
+export function resourceRequirements(
+  resources: ResourceSpec | undefined,
+): k8s.types.input.core.v1.ResourceRequirements {
   const quantities = (cpu: number | undefined, memoryMiB: number | undefined): Record<string, string> => ({
     ...(cpu !== undefined ? { cpu: `${Math.round(cpu * 1000)}m` } : {}),
     ...(memoryMiB !== undefined ? { memory: `${memoryMiB}Mi` } : {}),
@@ -164,7 +185,11 @@ export function waitForDependencies(spec: WorkloadSpecBase, context: KubernetesR
       return {
         name: `wait-for-${dependency.workload.name}`,
         image: waitImage,
-        command: ["sh", "-c", `until nc -z -w 2 ${host} ${port}; do echo "waiting for ${host}:${port}"; sleep 2; done`],
+        command: [
+          "sh",
+          "-c",
+          `until nc -z -w 2 ${host} ${port}; do echo "waiting for ${host}:${port}"; sleep 2; done`,
+        ],
         securityContext: restrictedContainerSecurity(),
         resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
       };
@@ -172,7 +197,12 @@ export function waitForDependencies(spec: WorkloadSpecBase, context: KubernetesR
 }
 
 function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
-  return { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, runAsUser: 65534 };
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    runAsNonRoot: true,
+    runAsUser: 65534,
+  };
 }
 
 /** The pod template shared by StatefulSets, Deployments and Jobs. */
@@ -188,11 +218,19 @@ export function podSpec(
     image: spec.image,
     ...startupCommand(spec, replica),
     env: environmentVariables(spec.env),
-    ports: (spec.ports ?? []).map((port) => ({ name: port.name.slice(0, 15), containerPort: port.containerPort })),
+    ports: (spec.ports ?? []).map((port) => ({
+      name: port.name.slice(0, 15),
+      containerPort: port.containerPort,
+    })),
     resources: resourceRequirements(spec.resources),
     volumeMounts: [
       ...(spec.volumes ?? []).map((volume) => ({ name: volume.name, mountPath: volume.mountPath })),
-      ...files.map((file) => ({ name: "files", mountPath: file.mountPath, subPath: file.name, readOnly: true })),
+      ...files.map((file) => ({
+        name: "files",
+        mountPath: file.mountPath,
+        subPath: file.name,
+        readOnly: true,
+      })),
     ],
     ...(spec.healthCheck ? probesFor(spec.healthCheck) : {}),
     securityContext: spec.runAs
@@ -229,7 +267,10 @@ function selectorLabels(spec: WorkloadSpecBase): Record<string, string> {
 }
 
 /** A StatefulSet: stable identity and one PersistentVolumeClaim per replica and volume. */
-export function toStatefulSet(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.apps.v1.StatefulSet {
+export function toStatefulSet(
+  spec: ServiceSpec,
+  context: KubernetesRenderContext,
+): k8s.types.input.apps.v1.StatefulSet {
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -253,7 +294,10 @@ export function toStatefulSet(spec: ServiceSpec, context: KubernetesRenderContex
 }
 
 /** A Deployment for a stateless service. */
-export function toDeployment(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.apps.v1.Deployment {
+export function toDeployment(
+  spec: ServiceSpec,
+  context: KubernetesRenderContext,
+): k8s.types.input.apps.v1.Deployment {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -267,7 +311,10 @@ export function toDeployment(spec: ServiceSpec, context: KubernetesRenderContext
 }
 
 /** The ClusterIP Service every client uses (`<service>` DNS name). */
-export function toService(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.core.v1.Service {
+export function toService(
+  spec: ServiceSpec,
+  context: KubernetesRenderContext,
+): k8s.types.input.core.v1.Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -275,13 +322,20 @@ export function toService(spec: ServiceSpec, context: KubernetesRenderContext): 
     spec: {
       type: "ClusterIP",
       selector: selectorLabels(spec),
-      ports: (spec.ports ?? []).map((port) => ({ name: port.name, port: port.containerPort, targetPort: port.containerPort })),
+      ports: (spec.ports ?? []).map((port) => ({
+        name: port.name,
+        port: port.containerPort,
+        targetPort: port.containerPort,
+      })),
     },
   };
 }
 
 /** The headless Service that gives each StatefulSet pod its own DNS name, ready or not. */
-export function toHeadlessService(spec: ServiceSpec, context: KubernetesRenderContext): k8s.types.input.core.v1.Service {
+export function toHeadlessService(
+  spec: ServiceSpec,
+  context: KubernetesRenderContext,
+): k8s.types.input.core.v1.Service {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -290,7 +344,11 @@ export function toHeadlessService(spec: ServiceSpec, context: KubernetesRenderCo
       clusterIP: "None",
       publishNotReadyAddresses: true,
       selector: selectorLabels(spec),
-      ports: (spec.ports ?? []).map((port) => ({ name: port.name, port: port.containerPort, targetPort: port.containerPort })),
+      ports: (spec.ports ?? []).map((port) => ({
+        name: port.name,
+        port: port.containerPort,
+        targetPort: port.containerPort,
+      })),
     },
   };
 }
@@ -310,7 +368,10 @@ export function toJob(spec: JobSpec, context: KubernetesRenderContext): k8s.type
 }
 
 /** The ConfigMap holding a workload's mounted files. */
-export function toConfigMap(spec: WorkloadSpecBase, context: KubernetesRenderContext): k8s.types.input.core.v1.ConfigMap {
+export function toConfigMap(
+  spec: WorkloadSpecBase,
+  context: KubernetesRenderContext,
+): k8s.types.input.core.v1.ConfigMap {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",

@@ -55,10 +55,15 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   private readonly secretResources = new Map<string, k8s.core.v1.Secret>();
 
   constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("data-pipeline:kubernetes:KubernetesTarget", name, {}, {
-      ...opts,
-      ...(args.provider ? { providers: [args.provider] } : {}),
-    });
+    super(
+      "data-pipeline:kubernetes:KubernetesTarget",
+      name,
+      {},
+      {
+        ...opts,
+        ...(args.provider ? { providers: [args.provider] } : {}),
+      },
+    );
     this.context = {
       namespace: args.namespace,
       clusterDomain: args.clusterDomain ?? "cluster.local",
@@ -107,12 +112,24 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     const extras = this.supporting(spec, parent);
     const created: pulumi.Resource[] = [];
     if (spec.stateful) {
-      created.push(new k8s.core.v1.Service(`${spec.name}-headless`, toHeadlessService(spec, this.context), opts(extras)));
-      created.push(new k8s.apps.v1.StatefulSet(spec.name, toStatefulSet(spec, this.context), opts([...extras, ...created])));
+      created.push(
+        new k8s.core.v1.Service(`${spec.name}-headless`, toHeadlessService(spec, this.context), opts(extras)),
+      );
+      created.push(
+        new k8s.apps.v1.StatefulSet(
+          spec.name,
+          toStatefulSet(spec, this.context),
+          opts([...extras, ...created]),
+        ),
+      );
     } else {
       created.push(new k8s.apps.v1.Deployment(spec.name, toDeployment(spec, this.context), opts(extras)));
     }
-    const service = new k8s.core.v1.Service(`${spec.name}-service`, toService(spec, this.context), opts(extras));
+    const service = new k8s.core.v1.Service(
+      `${spec.name}-service`,
+      toService(spec, this.context),
+      opts(extras),
+    );
     const firstPort = spec.ports?.[0]?.containerPort;
     return {
       name: spec.name,
@@ -125,7 +142,11 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   public runJob(spec: JobSpec, parent: pulumi.Resource): Workload {
     this.warnWithoutResources(spec, parent);
     const extras = this.supporting(spec, parent);
-    const job = new k8s.batch.v1.Job(spec.name, toJob(spec, this.context), this.options(spec, parent)(extras));
+    const job = new k8s.batch.v1.Job(
+      spec.name,
+      toJob(spec, this.context),
+      this.options(spec, parent)(extras),
+    );
     return { name: spec.name, kind: "job", resources: [job] };
   }
 

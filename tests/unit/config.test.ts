@@ -28,11 +28,41 @@ test("defaults fill every optional key", (t) => {
 });
 
 /** Each case: the raw config, then the key, the value and a fragment of the allowed form the message must name. */
-const badConfigs: { title: string; raw: Record<string, unknown>; key: string; value: string; allowed: string }[] = [
-  { title: "unknown target", raw: { target: "nomad" }, key: "data-pipeline:target", value: '"nomad"', allowed: '"docker" or "kubernetes"' },
-  { title: "missing target", raw: {}, key: "data-pipeline:target", value: "(unset)", allowed: '"docker" or "kubernetes"' },
-  { title: "brokers < 1", raw: { target: "docker", kafka: { brokers: 0 } }, key: "data-pipeline:kafka.brokers", value: "0", allowed: "an integer from 1 to 99" },
-  { title: "fractional brokers", raw: { target: "docker", kafka: { brokers: 1.5 } }, key: "data-pipeline:kafka.brokers", value: "1.5", allowed: "integer" },
+const badConfigs: {
+  title: string;
+  raw: Record<string, unknown>;
+  key: string;
+  value: string;
+  allowed: string;
+}[] = [
+  {
+    title: "unknown target",
+    raw: { target: "nomad" },
+    key: "data-pipeline:target",
+    value: '"nomad"',
+    allowed: '"docker" or "kubernetes"',
+  },
+  {
+    title: "missing target",
+    raw: {},
+    key: "data-pipeline:target",
+    value: "(unset)",
+    allowed: '"docker" or "kubernetes"',
+  },
+  {
+    title: "brokers < 1",
+    raw: { target: "docker", kafka: { brokers: 0 } },
+    key: "data-pipeline:kafka.brokers",
+    value: "0",
+    allowed: "an integer from 1 to 99",
+  },
+  {
+    title: "fractional brokers",
+    raw: { target: "docker", kafka: { brokers: 1.5 } },
+    key: "data-pipeline:kafka.brokers",
+    value: "1.5",
+    allowed: "integer",
+  },
   {
     title: "replication factor > brokers",
     raw: { target: "docker", kafka: { brokers: 1, defaultReplicationFactor: 3 } },
@@ -47,24 +77,132 @@ const badConfigs: { title: string; raw: Record<string, unknown>; key: string; va
     value: "3",
     allowed: "at most kafka.brokers (2)",
   },
-  { title: "bad port", raw: { target: "docker", kafka: { hostPort: 70000 } }, key: "data-pipeline:kafka.hostPort", value: "70000", allowed: "an integer from 1024 to 65535" },
-  { title: "privileged port", raw: { target: "docker", schemaRegistry: { hostPort: 80 } }, key: "data-pipeline:schemaRegistry.hostPort", value: "80", allowed: "from 1024" },
-  { title: "negative memory", raw: { target: "docker", kafka: { memoryMiB: -512 } }, key: "data-pipeline:kafka.memoryMiB", value: "-512", allowed: "an integer from 512" },
-  { title: "memory as text", raw: { target: "docker", zookeeper: { memoryMiB: "1g" } }, key: "data-pipeline:zookeeper.memoryMiB", value: '"1g"', allowed: "an integer from 256" },
-  { title: "floating image tag", raw: { target: "docker", confluentVersion: "latest" }, key: "data-pipeline:confluentVersion", value: '"latest"', allowed: "exact Confluent Platform 7.9 tag" },
-  { title: "other Confluent line", raw: { target: "docker", confluentVersion: "8.0.0" }, key: "data-pipeline:confluentVersion", value: '"8.0.0"', allowed: "7.9" },
-  { title: "unknown key", raw: { target: "docker", kafak: { brokers: 1 } }, key: "data-pipeline:kafak", value: '{"brokers":1}', allowed: "not a known key" },
-  { title: "unknown nested key", raw: { target: "docker", kafka: { broker: 3 } }, key: "data-pipeline:kafka.broker", value: "3", allowed: "not a known key" },
-  { title: "unknown kafka mode", raw: { target: "docker", kafka: { mode: "raft" } }, key: "data-pipeline:kafka.mode", value: '"raft"', allowed: '"zookeeper" or "kraft"' },
-  { title: "even ZooKeeper ensemble", raw: { target: "docker", zookeeper: { replicas: 2 } }, key: "data-pipeline:zookeeper.replicas", value: "2", allowed: "1, 3 or 5" },
-  { title: "bad storage size", raw: { target: "kubernetes", kafka: { storageSize: "20GB" } }, key: "data-pipeline:kafka.storageSize", value: '"20GB"', allowed: "a size such as 512Mi" },
-  { title: "bad host address", raw: { target: "docker", docker: { hostIp: "localhost" } }, key: "data-pipeline:docker.hostIp", value: '"localhost"', allowed: "an IPv4 address" },
-  { title: "bad namespace", raw: { target: "kubernetes", kubernetes: { namespace: "Data_Pipeline" } }, key: "data-pipeline:kubernetes.namespace", value: '"Data_Pipeline"', allowed: "a DNS label" },
-  { title: "kubernetes block on docker", raw: { target: "docker", kubernetes: { namespace: "x" } }, key: "data-pipeline:kubernetes", value: '{"namespace":"x"}', allowed: 'applies to target "kubernetes" only' },
-  { title: "bad topic name", raw: { target: "docker", topics: [{ name: "users created" }] }, key: "data-pipeline:topics[0].name", value: '"users created"', allowed: "letters, digits" },
-  { title: "duplicate topic", raw: { target: "docker", topics: [{ name: "a" }, { name: "a" }] }, key: "data-pipeline:topics[1].name", value: '"a"', allowed: "not used by another topic" },
-  { title: "no topics", raw: { target: "docker", topics: [] }, key: "data-pipeline:topics", value: "[]", allowed: "at least one topic" },
-  { title: "bad retention", raw: { target: "docker", topics: [{ name: "a", retentionHours: 0 }] }, key: "data-pipeline:topics[0].retentionHours", value: "0", allowed: "-1 to keep forever" },
+  {
+    title: "bad port",
+    raw: { target: "docker", kafka: { hostPort: 70000 } },
+    key: "data-pipeline:kafka.hostPort",
+    value: "70000",
+    allowed: "an integer from 1024 to 65535",
+  },
+  {
+    title: "privileged port",
+    raw: { target: "docker", schemaRegistry: { hostPort: 80 } },
+    key: "data-pipeline:schemaRegistry.hostPort",
+    value: "80",
+    allowed: "from 1024",
+  },
+  {
+    title: "negative memory",
+    raw: { target: "docker", kafka: { memoryMiB: -512 } },
+    key: "data-pipeline:kafka.memoryMiB",
+    value: "-512",
+    allowed: "an integer from 512",
+  },
+  {
+    title: "memory as text",
+    raw: { target: "docker", zookeeper: { memoryMiB: "1g" } },
+    key: "data-pipeline:zookeeper.memoryMiB",
+    value: '"1g"',
+    allowed: "an integer from 256",
+  },
+  {
+    title: "floating image tag",
+    raw: { target: "docker", confluentVersion: "latest" },
+    key: "data-pipeline:confluentVersion",
+    value: '"latest"',
+    allowed: "exact Confluent Platform 7.9 tag",
+  },
+  {
+    title: "other Confluent line",
+    raw: { target: "docker", confluentVersion: "8.0.0" },
+    key: "data-pipeline:confluentVersion",
+    value: '"8.0.0"',
+    allowed: "7.9",
+  },
+  {
+    title: "unknown key",
+    raw: { target: "docker", kafak: { brokers: 1 } },
+    key: "data-pipeline:kafak",
+    value: '{"brokers":1}',
+    allowed: "not a known key",
+  },
+  {
+    title: "unknown nested key",
+    raw: { target: "docker", kafka: { broker: 3 } },
+    key: "data-pipeline:kafka.broker",
+    value: "3",
+    allowed: "not a known key",
+  },
+  {
+    title: "unknown kafka mode",
+    raw: { target: "docker", kafka: { mode: "raft" } },
+    key: "data-pipeline:kafka.mode",
+    value: '"raft"',
+    allowed: '"zookeeper" or "kraft"',
+  },
+  {
+    title: "even ZooKeeper ensemble",
+    raw: { target: "docker", zookeeper: { replicas: 2 } },
+    key: "data-pipeline:zookeeper.replicas",
+    value: "2",
+    allowed: "1, 3 or 5",
+  },
+  {
+    title: "bad storage size",
+    raw: { target: "kubernetes", kafka: { storageSize: "20GB" } },
+    key: "data-pipeline:kafka.storageSize",
+    value: '"20GB"',
+    allowed: "a size such as 512Mi",
+  },
+  {
+    title: "bad host address",
+    raw: { target: "docker", docker: { hostIp: "localhost" } },
+    key: "data-pipeline:docker.hostIp",
+    value: '"localhost"',
+    allowed: "an IPv4 address",
+  },
+  {
+    title: "bad namespace",
+    raw: { target: "kubernetes", kubernetes: { namespace: "Data_Pipeline" } },
+    key: "data-pipeline:kubernetes.namespace",
+    value: '"Data_Pipeline"',
+    allowed: "a DNS label",
+  },
+  {
+    title: "kubernetes block on docker",
+    raw: { target: "docker", kubernetes: { namespace: "x" } },
+    key: "data-pipeline:kubernetes",
+    value: '{"namespace":"x"}',
+    allowed: 'applies to target "kubernetes" only',
+  },
+  {
+    title: "bad topic name",
+    raw: { target: "docker", topics: [{ name: "users created" }] },
+    key: "data-pipeline:topics[0].name",
+    value: '"users created"',
+    allowed: "letters, digits",
+  },
+  {
+    title: "duplicate topic",
+    raw: { target: "docker", topics: [{ name: "a" }, { name: "a" }] },
+    key: "data-pipeline:topics[1].name",
+    value: '"a"',
+    allowed: "not used by another topic",
+  },
+  {
+    title: "no topics",
+    raw: { target: "docker", topics: [] },
+    key: "data-pipeline:topics",
+    value: "[]",
+    allowed: "at least one topic",
+  },
+  {
+    title: "bad retention",
+    raw: { target: "docker", topics: [{ name: "a", retentionHours: 0 }] },
+    key: "data-pipeline:topics[0].retentionHours",
+    value: "0",
+    allowed: "-1 to keep forever",
+  },
   {
     title: "host ports collide",
     raw: { target: "docker", kafka: { brokers: 2, hostPort: 8080 }, schemaRegistry: { hostPort: 8081 } },
@@ -72,7 +210,13 @@ const badConfigs: { title: string; raw: Record<string, unknown>; key: string; va
     value: "8081",
     allowed: "not already used by kafka.hostPort",
   },
-  { title: "min ISR above replication", raw: { target: "docker", kafka: { brokers: 1, minInsyncReplicas: 2 } }, key: "data-pipeline:kafka.minInsyncReplicas", value: "2", allowed: "at most the default replication factor (1)" },
+  {
+    title: "min ISR above replication",
+    raw: { target: "docker", kafka: { brokers: 1, minInsyncReplicas: 2 } },
+    key: "data-pipeline:kafka.minInsyncReplicas",
+    value: "2",
+    allowed: "at most the default replication factor (1)",
+  },
 ];
 
 for (const bad of badConfigs) {
@@ -86,9 +230,17 @@ for (const bad of badConfigs) {
 }
 
 test("reports every bad key at once, one line each", (t) => {
-  const error = t.throws(() => parseStackConfig({ target: "docker", kafka: { brokers: 0, memoryMiB: -1 }, confluentVersion: "latest" }), {
-    instanceOf: StackConfigError,
-  });
+  const error = t.throws(
+    () =>
+      parseStackConfig({
+        target: "docker",
+        kafka: { brokers: 0, memoryMiB: -1 },
+        confluentVersion: "latest",
+      }),
+    {
+      instanceOf: StackConfigError,
+    },
+  );
   t.is(error?.problems.length, 3);
   t.regex(error?.message ?? "", /^Unable to load stack config:/);
 });

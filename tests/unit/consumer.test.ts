@@ -59,12 +59,18 @@ test.serial("a third target plugs in without touching a component", async (t) =>
       return pulumi.output(`${spec.name}:${spec.tag}`);
     }
   }
-  const pipeline = new StreamingPipeline("events", { target: new RecordingTarget(), controlCenter: { enabled: true } });
+  const pipeline = new StreamingPipeline("events", {
+    target: new RecordingTarget(),
+    controlCenter: { enabled: true },
+  });
   t.deepEqual(
     services.map((spec) => spec.name),
     ["zookeeper", "kafka", "schema-registry", "control-center"],
   );
-  t.deepEqual(jobs.map((spec) => spec.name), ["topic-users-created"]);
+  t.deepEqual(
+    jobs.map((spec) => spec.name),
+    ["topic-users-created"],
+  );
   t.is(await valueOf(pipeline.bootstrapServers), "kafka-0.internal:9092");
 });
 

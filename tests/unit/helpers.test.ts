@@ -83,15 +83,34 @@ test("topicJobName: a DNS label from any topic name", (t) => {
 
 test("Docker: health checks become commands, with a wait long enough for the start period", (t) => {
   t.deepEqual(healthCheckCommand({ probe: { kind: "command", command: ["true"] } }), ["CMD", "true"]);
-  t.regex(healthCheckCommand({ probe: { kind: "http", path: "/subjects", port: 8081 } })[1] ?? "", /curl -fsS .*127\.0\.0\.1:8081\/subjects/);
-  t.deepEqual(dockerHealthcheck({ probe: { kind: "tcp", port: 1 }, intervalSeconds: 5, retries: 3, startPeriodSeconds: 20 }), {
-    tests: ["CMD-SHELL", "bash -c '</dev/tcp/127.0.0.1/1' || exit 1"],
-    interval: "5s",
-    timeout: "5s",
-    retries: 3,
-    startPeriod: "20s",
-  });
-  t.is(healthWaitSeconds({ probe: { kind: "tcp", port: 1 }, intervalSeconds: 5, retries: 3, startPeriodSeconds: 20 }), 20 + 5 * 4 + 30);
+  t.regex(
+    healthCheckCommand({ probe: { kind: "http", path: "/subjects", port: 8081 } })[1] ?? "",
+    /curl -fsS .*127\.0\.0\.1:8081\/subjects/,
+  );
+  t.deepEqual(
+    dockerHealthcheck({
+      probe: { kind: "tcp", port: 1 },
+      intervalSeconds: 5,
+      retries: 3,
+      startPeriodSeconds: 20,
+    }),
+    {
+      tests: ["CMD-SHELL", "bash -c '</dev/tcp/127.0.0.1/1' || exit 1"],
+      interval: "5s",
+      timeout: "5s",
+      retries: 3,
+      startPeriod: "20s",
+    },
+  );
+  t.is(
+    healthWaitSeconds({
+      probe: { kind: "tcp", port: 1 },
+      intervalSeconds: 5,
+      retries: 3,
+      startPeriodSeconds: 20,
+    }),
+    20 + 5 * 4 + 30,
+  );
 });
 
 test("Docker: ports publish per replica on the default host address", (t) => {
@@ -113,28 +132,46 @@ test("Docker: ports publish per replica on the default host address", (t) => {
 });
 
 test("Docker: resources map to limits, reservation and shares", (t) => {
-  t.deepEqual(containerResources({ cpuRequest: 0.5, cpuLimit: 2, memoryRequestMiB: 256, memoryLimitMiB: 512 }), {
-    memory: 512,
-    memoryReservation: 256,
-    cpus: "2",
-    cpuShares: 512,
-  });
+  t.deepEqual(
+    containerResources({ cpuRequest: 0.5, cpuLimit: 2, memoryRequestMiB: 256, memoryLimitMiB: 512 }),
+    {
+      memory: 512,
+      memoryReservation: 256,
+      cpus: "2",
+      cpuShares: 512,
+    },
+  );
   t.deepEqual(containerResources(undefined), {});
 });
 
 test("Kubernetes: probes from one health check", (t) => {
-  const probes = probesFor({ probe: { kind: "http", path: "/", port: 80 }, intervalSeconds: 10, retries: 6, startPeriodSeconds: 120 });
-  t.deepEqual(probes.readinessProbe, { httpGet: { path: "/", port: 80 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+  const probes = probesFor({
+    probe: { kind: "http", path: "/", port: 80 },
+    intervalSeconds: 10,
+    retries: 6,
+    startPeriodSeconds: 120,
+  });
+  t.deepEqual(probes.readinessProbe, {
+    httpGet: { path: "/", port: 80 },
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+  });
   t.is(probes.livenessProbe.failureThreshold, 6);
   t.is(probes.startupProbe.failureThreshold, 12 + 6);
-  t.deepEqual(probesFor({ probe: { kind: "command", command: ["x"] } }).livenessProbe.exec, { command: ["x"] });
+  t.deepEqual(probesFor({ probe: { kind: "command", command: ["x"] } }).livenessProbe.exec, {
+    command: ["x"],
+  });
 });
 
 test("Kubernetes: quantities and per-pod DNS names", (t) => {
-  t.deepEqual(resourceRequirements({ cpuRequest: 0.25, cpuLimit: 1, memoryRequestMiB: 512, memoryLimitMiB: 1024 }), {
-    requests: { cpu: "250m", memory: "512Mi" },
-    limits: { cpu: "1000m", memory: "1024Mi" },
-  });
+  t.deepEqual(
+    resourceRequirements({ cpuRequest: 0.25, cpuLimit: 1, memoryRequestMiB: 512, memoryLimitMiB: 1024 }),
+    {
+      requests: { cpu: "250m", memory: "512Mi" },
+      limits: { cpu: "1000m", memory: "1024Mi" },
+    },
+  );
   t.is(replicaDnsName("kafka", 1, context), "kafka-1.kafka-headless.ns.svc.cluster.local");
 });
 
@@ -151,15 +188,21 @@ test("Kubernetes: per-replica values run through a start-up shell that execs the
   const command = startupCommand(spec, identity);
   t.deepEqual(command.args, ["/run", "--flag"]);
   t.is(command.command?.[2], 'ORDINAL="${HOSTNAME##*-}"; export ID="$((ORDINAL+1))"; exec "$@"');
-  t.deepEqual(startupCommand({ name: "a", component: "a", image: "x", args: ["y"] }, identity), { args: ["y"] });
-  t.throws(() => startupCommand({ ...spec, entrypoint: undefined }, identity), { message: /need the image entrypoint/ });
-  t.throws(
-    () => startupCommand({ ...spec, env: { BAD: { perReplica: () => 'a"b' } } }, identity),
-    { message: /may not contain quotes/ },
-  );
+  t.deepEqual(startupCommand({ name: "a", component: "a", image: "x", args: ["y"] }, identity), {
+    args: ["y"],
+  });
+  t.throws(() => startupCommand({ ...spec, entrypoint: undefined }, identity), {
+    message: /need the image entrypoint/,
+  });
+  t.throws(() => startupCommand({ ...spec, env: { BAD: { perReplica: () => 'a"b' } } }, identity), {
+    message: /may not contain quotes/,
+  });
 });
 
 test("image references: local name:tag, or pushed under the registry", (t) => {
   t.is(imageReference({ name: "producer", context: ".", tag: "1.0.0" }, undefined), "producer:1.0.0");
-  t.is(imageReference({ name: "producer", context: ".", tag: "1.0.0" }, "ghcr.io/acme/"), "ghcr.io/acme/producer:1.0.0");
+  t.is(
+    imageReference({ name: "producer", context: ".", tag: "1.0.0" }, "ghcr.io/acme/"),
+    "ghcr.io/acme/producer:1.0.0",
+  );
 });

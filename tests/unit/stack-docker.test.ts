@@ -34,47 +34,50 @@ test.serial("dev stack: the exact resource set", async (t) => {
   ]);
 });
 
-test.serial("dev stack: wiring of ZooKeeper, brokers, Schema Registry, Control Center and the topic job", async (t) => {
-  const outputs = deployStack(stackFileConfig("dev"));
-  const resources = await settle();
-  const zookeeper = envMap(findResource(resources, container, "zookeeper-0").inputs.envs);
-  t.is(zookeeper["ZOOKEEPER_SERVER_ID"], "1");
-  t.is(zookeeper["ZOOKEEPER_CLIENT_PORT"], "2181");
+test.serial(
+  "dev stack: wiring of ZooKeeper, brokers, Schema Registry, Control Center and the topic job",
+  async (t) => {
+    const outputs = deployStack(stackFileConfig("dev"));
+    const resources = await settle();
+    const zookeeper = envMap(findResource(resources, container, "zookeeper-0").inputs.envs);
+    t.is(zookeeper["ZOOKEEPER_SERVER_ID"], "1");
+    t.is(zookeeper["ZOOKEEPER_CLIENT_PORT"], "2181");
 
-  const kafka = envMap(findResource(resources, container, "kafka-0").inputs.envs);
-  t.is(kafka["KAFKA_BROKER_ID"], "0");
-  t.is(kafka["KAFKA_ZOOKEEPER_CONNECT"], "zookeeper-0:2181");
-  t.is(kafka["KAFKA_ADVERTISED_LISTENERS"], "INTERNAL://kafka-0:9092,HOST://localhost:9094");
-  t.is(kafka["KAFKA_LISTENERS"], "INTERNAL://0.0.0.0:9092,HOST://0.0.0.0:9094");
-  t.is(kafka["KAFKA_INTER_BROKER_LISTENER_NAME"], "INTERNAL");
-  t.is(kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"], "false");
+    const kafka = envMap(findResource(resources, container, "kafka-0").inputs.envs);
+    t.is(kafka["KAFKA_BROKER_ID"], "0");
+    t.is(kafka["KAFKA_ZOOKEEPER_CONNECT"], "zookeeper-0:2181");
+    t.is(kafka["KAFKA_ADVERTISED_LISTENERS"], "INTERNAL://kafka-0:9092,HOST://localhost:9094");
+    t.is(kafka["KAFKA_LISTENERS"], "INTERNAL://0.0.0.0:9092,HOST://0.0.0.0:9094");
+    t.is(kafka["KAFKA_INTER_BROKER_LISTENER_NAME"], "INTERNAL");
+    t.is(kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"], "false");
 
-  const registry = envMap(findResource(resources, container, "schema-registry").inputs.envs);
-  t.is(registry["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"], "PLAINTEXT://kafka-0:9092");
+    const registry = envMap(findResource(resources, container, "schema-registry").inputs.envs);
+    t.is(registry["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"], "PLAINTEXT://kafka-0:9092");
 
-  const controlCenter = envMap(findResource(resources, container, "control-center").inputs.envs);
-  t.is(controlCenter["CONTROL_CENTER_BOOTSTRAP_SERVERS"], "kafka-0:9092");
-  t.is(controlCenter["CONTROL_CENTER_SCHEMA_REGISTRY_URL"], "http://schema-registry:8081");
+    const controlCenter = envMap(findResource(resources, container, "control-center").inputs.envs);
+    t.is(controlCenter["CONTROL_CENTER_BOOTSTRAP_SERVERS"], "kafka-0:9092");
+    t.is(controlCenter["CONTROL_CENTER_SCHEMA_REGISTRY_URL"], "http://schema-registry:8081");
 
-  const topicJob = findResource(resources, container, "topic-users-created");
-  t.like(envMap(topicJob.inputs.envs), {
-    BOOTSTRAP_SERVERS: "kafka-0:9092",
-    TOPIC: "users_created",
-    PARTITIONS: "3",
-    REPLICATION_FACTOR: "1",
-    RETENTION_MS: String(168 * 3_600_000),
-  });
-  t.true(topicJob.inputs.attach, "the topic job runs to completion before dependents");
-  t.false(topicJob.inputs.mustRun);
-  t.deepEqual(topicJob.inputs.entrypoints.slice(0, 2), ["bash", "-c"]);
-  t.regex(topicJob.inputs.entrypoints[2], /kafka-topics .*--create --if-not-exists/);
+    const topicJob = findResource(resources, container, "topic-users-created");
+    t.like(envMap(topicJob.inputs.envs), {
+      BOOTSTRAP_SERVERS: "kafka-0:9092",
+      TOPIC: "users_created",
+      PARTITIONS: "3",
+      REPLICATION_FACTOR: "1",
+      RETENTION_MS: String(168 * 3_600_000),
+    });
+    t.true(topicJob.inputs.attach, "the topic job runs to completion before dependents");
+    t.false(topicJob.inputs.mustRun);
+    t.deepEqual(topicJob.inputs.entrypoints.slice(0, 2), ["bash", "-c"]);
+    t.regex(topicJob.inputs.entrypoints[2], /kafka-topics .*--create --if-not-exists/);
 
-  t.is(await valueOf(outputs.bootstrapServers), "kafka-0:9092");
-  t.is(await valueOf(outputs.hostBootstrapServers), "localhost:9094");
-  t.is(await valueOf(outputs.schemaRegistryUrl), "http://schema-registry:8081");
-  t.is(await valueOf(outputs.schemaRegistryHostUrl), "http://localhost:8081");
-  t.is(await valueOf(outputs.controlCenterUrl), "http://localhost:9021");
-});
+    t.is(await valueOf(outputs.bootstrapServers), "kafka-0:9092");
+    t.is(await valueOf(outputs.hostBootstrapServers), "localhost:9094");
+    t.is(await valueOf(outputs.schemaRegistryUrl), "http://schema-registry:8081");
+    t.is(await valueOf(outputs.schemaRegistryHostUrl), "http://localhost:8081");
+    t.is(await valueOf(outputs.controlCenterUrl), "http://localhost:9021");
+  },
+);
 
 test.serial("no localhost address reaches an in-network client", async (t) => {
   deployStack({ ...stackFileConfig("dev"), kafka: { brokers: 3, hostPort: 19094 } });
@@ -86,7 +89,10 @@ test.serial("no localhost address reaches an in-network client", async (t) => {
       for (const entry of value.split(",")) {
         if (!/localhost|127\.0\.0\.1/.test(entry)) continue;
         // The only localhost address is the host listener advertised to clients outside the network.
-        t.true(key === "KAFKA_ADVERTISED_LISTENERS" && entry.startsWith("HOST://localhost:"), `${resource.name} ${key}=${entry}`);
+        t.true(
+          key === "KAFKA_ADVERTISED_LISTENERS" && entry.startsWith("HOST://localhost:"),
+          `${resource.name} ${key}=${entry}`,
+        );
       }
     }
   }
@@ -99,28 +105,43 @@ test.serial("three brokers on Docker: one container, id, volume and host port pe
     const broker = findResource(resources, container, `kafka-${ordinal}`);
     const env = envMap(broker.inputs.envs);
     t.is(env["KAFKA_BROKER_ID"], String(ordinal));
-    t.is(env["KAFKA_ADVERTISED_LISTENERS"], `INTERNAL://kafka-${ordinal}:9092,HOST://localhost:${19094 + ordinal}`);
-    t.deepEqual(broker.inputs.ports, [{ internal: 9094, external: 19094 + ordinal, ip: "127.0.0.1", protocol: "tcp" }]);
+    t.is(
+      env["KAFKA_ADVERTISED_LISTENERS"],
+      `INTERNAL://kafka-${ordinal}:9092,HOST://localhost:${19094 + ordinal}`,
+    );
+    t.deepEqual(broker.inputs.ports, [
+      { internal: 9094, external: 19094 + ordinal, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
     t.deepEqual(broker.inputs.networksAdvanced[0].aliases, ["kafka", `kafka-${ordinal}`]);
     t.is(broker.inputs.volumes[0].volumeName, `dev-kafka-${ordinal}-data`);
   }
   t.is(await valueOf(outputs.bootstrapServers), "kafka-0:9092,kafka-1:9092,kafka-2:9092");
   t.is(await valueOf(outputs.hostBootstrapServers), "localhost:19094,localhost:19095,localhost:19096");
-  t.is(envMap(findResource(resources, container, "kafka-1").inputs.envs)["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"], "3");
+  t.is(
+    envMap(findResource(resources, container, "kafka-1").inputs.envs)[
+      "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"
+    ],
+    "3",
+  );
 });
 
-test.serial("every published port binds to 127.0.0.1 by default, to the stack's hostIp when set", async (t) => {
-  deployStack(stackFileConfig("dev"));
-  let resources = await settle();
-  const published = resources.filter((resource) => resource.type === container).flatMap((resource) => resource.inputs.ports ?? []);
-  t.deepEqual(published.map((port: { external: number }) => port.external).sort(), [8081, 9021, 9094]);
-  t.true(published.every((port: { ip: string }) => port.ip === "127.0.0.1"));
+test.serial(
+  "every published port binds to 127.0.0.1 by default, to the stack's hostIp when set",
+  async (t) => {
+    deployStack(stackFileConfig("dev"));
+    let resources = await settle();
+    const published = resources
+      .filter((resource) => resource.type === container)
+      .flatMap((resource) => resource.inputs.ports ?? []);
+    t.deepEqual(published.map((port: { external: number }) => port.external).sort(), [8081, 9021, 9094]);
+    t.true(published.every((port: { ip: string }) => port.ip === "127.0.0.1"));
 
-  resetRegistered();
-  deployStack({ ...stackFileConfig("dev"), docker: { hostIp: "0.0.0.0" } });
-  resources = await settle();
-  t.is(findResource(resources, container, "kafka-0").inputs.ports[0].ip, "0.0.0.0");
-});
+    resetRegistered();
+    deployStack({ ...stackFileConfig("dev"), docker: { hostIp: "0.0.0.0" } });
+    resources = await settle();
+    t.is(findResource(resources, container, "kafka-0").inputs.ports[0].ip, "0.0.0.0");
+  },
+);
 
 test.serial("start ordering: each service starts after what it needs is healthy", async (t) => {
   deployStack(stackFileConfig("dev"));
@@ -139,7 +160,11 @@ test.serial("start ordering: each service starts after what it needs is healthy"
 });
 
 test.serial("KRaft mode: no ZooKeeper, combined broker and controller, generated cluster id", async (t) => {
-  deployStack({ ...stackFileConfig("dev"), kafka: { mode: "kraft", brokers: 3, hostPort: 19094 }, controlCenter: { enabled: false } });
+  deployStack({
+    ...stackFileConfig("dev"),
+    kafka: { mode: "kraft", brokers: 3, hostPort: 19094 },
+    controlCenter: { enabled: false },
+  });
   const resources = await settle();
   t.false(resources.some((resource) => resource.name.startsWith("zookeeper")));
   t.truthy(findResource(resources, "randomId:RandomId", "pipeline-kafka-cluster-id"));
@@ -154,7 +179,9 @@ test.serial("KRaft mode: no ZooKeeper, combined broker and controller, generated
 });
 
 test.serial("a refused config registers no resource", async (t) => {
-  t.throws(() => deployStack({ target: "docker", kafka: { brokers: 0 } }), { message: /data-pipeline:kafka.brokers = 0/ });
+  t.throws(() => deployStack({ target: "docker", kafka: { brokers: 0 } }), {
+    message: /data-pipeline:kafka.brokers = 0/,
+  });
   t.is((await settle()).length, 0);
   t.is(registeredResources().length, 0);
 });

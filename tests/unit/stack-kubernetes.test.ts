@@ -12,7 +12,12 @@ const kubernetesObjects = (resources: readonly RegisteredResource[]) =>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const mainContainer = (workload: RegisteredResource): any => workload.inputs.spec.template.spec.containers[0];
 const env = (workload: RegisteredResource): Record<string, string> =>
-  Object.fromEntries(mainContainer(workload).env.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+  Object.fromEntries(
+    mainContainer(workload).env.map((variable: { name: string; value: string }) => [
+      variable.name,
+      variable.value,
+    ]),
+  );
 
 test.serial("staging stack: the exact resource set", async (t) => {
   deployStack(stackFileConfig("staging"));
@@ -57,42 +62,60 @@ test.serial("every Kubernetes object is valid against the Kubernetes OpenAPI sch
 });
 
 test.serial("the schema check can fail: a StatefulSet without a selector is refused", async (t) => {
-  const invalid = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "x" }, spec: { replicas: "three", template: {} } };
+  const invalid = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "x" },
+    spec: { replicas: "three", template: {} },
+  };
   await t.throwsAsync(validateKubernetesObject({ type: "kubernetes:apps/v1:StatefulSet", inputs: invalid }));
 });
 
-test.serial("brokers: a StatefulSet with per-broker ids and per-broker Service DNS names, never localhost", async (t) => {
-  const outputs = deployStack(stackFileConfig("staging"));
-  const resources = await settle();
-  const kafka = findResource(resources, ":StatefulSet", "kafka");
-  t.is(kafka.inputs.spec.replicas, 3);
-  t.is(kafka.inputs.spec.serviceName, "kafka-headless");
-  const container = mainContainer(kafka);
-  t.deepEqual(container.command.slice(0, 2), ["bash", "-c"]);
-  const script: string = container.command[2];
-  t.true(script.startsWith('ORDINAL="${HOSTNAME##*-}"'));
-  t.true(script.includes('export KAFKA_BROKER_ID="${ORDINAL}"'));
-  t.true(
-    script.includes(
-      'export KAFKA_ADVERTISED_LISTENERS="INTERNAL://kafka-${ORDINAL}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092"',
-    ),
-  );
-  t.deepEqual(container.args, ["/etc/confluent/docker/run"]);
-  t.is(
-    env(kafka)["KAFKA_ZOOKEEPER_CONNECT"],
-    [0, 1, 2].map((i) => `zookeeper-${i}.zookeeper-headless.data-pipeline-staging.svc.cluster.local:2181`).join(","),
-  );
-  t.is(env(kafka)["KAFKA_MIN_INSYNC_REPLICAS"], "2");
-  t.is(
-    await valueOf(outputs.bootstrapServers),
-    [0, 1, 2].map((i) => `kafka-${i}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092`).join(","),
-  );
-  t.is(await valueOf(outputs.hostBootstrapServers), undefined);
-  t.is(await valueOf(outputs.schemaRegistryUrl), "http://schema-registry.data-pipeline-staging.svc.cluster.local:8081");
-  for (const object of kubernetesObjects(resources)) {
-    t.false(/localhost|127\.0\.0\.1/.test(JSON.stringify(object.inputs)), `${object.name} mentions localhost`);
-  }
-});
+test.serial(
+  "brokers: a StatefulSet with per-broker ids and per-broker Service DNS names, never localhost",
+  async (t) => {
+    const outputs = deployStack(stackFileConfig("staging"));
+    const resources = await settle();
+    const kafka = findResource(resources, ":StatefulSet", "kafka");
+    t.is(kafka.inputs.spec.replicas, 3);
+    t.is(kafka.inputs.spec.serviceName, "kafka-headless");
+    const container = mainContainer(kafka);
+    t.deepEqual(container.command.slice(0, 2), ["bash", "-c"]);
+    const script: string = container.command[2];
+    t.true(script.startsWith('ORDINAL="${HOSTNAME##*-}"'));
+    t.true(script.includes('export KAFKA_BROKER_ID="${ORDINAL}"'));
+    t.true(
+      script.includes(
+        'export KAFKA_ADVERTISED_LISTENERS="INTERNAL://kafka-${ORDINAL}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092"',
+      ),
+    );
+    t.deepEqual(container.args, ["/etc/confluent/docker/run"]);
+    t.is(
+      env(kafka)["KAFKA_ZOOKEEPER_CONNECT"],
+      [0, 1, 2]
+        .map((i) => `zookeeper-${i}.zookeeper-headless.data-pipeline-staging.svc.cluster.local:2181`)
+        .join(","),
+    );
+    t.is(env(kafka)["KAFKA_MIN_INSYNC_REPLICAS"], "2");
+    t.is(
+      await valueOf(outputs.bootstrapServers),
+      [0, 1, 2]
+        .map((i) => `kafka-${i}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092`)
+        .join(","),
+    );
+    t.is(await valueOf(outputs.hostBootstrapServers), undefined);
+    t.is(
+      await valueOf(outputs.schemaRegistryUrl),
+      "http://schema-registry.data-pipeline-staging.svc.cluster.local:8081",
+    );
+    for (const object of kubernetesObjects(resources)) {
+      t.false(
+        /localhost|127\.0\.0\.1/.test(JSON.stringify(object.inputs)),
+        `${object.name} mentions localhost`,
+      );
+    }
+  },
+);
 
 test.serial("ZooKeeper ensemble: ids from the ordinal, servers by per-pod DNS", async (t) => {
   deployStack(stackFileConfig("staging"));
@@ -100,68 +123,98 @@ test.serial("ZooKeeper ensemble: ids from the ordinal, servers by per-pod DNS", 
   t.true(mainContainer(zookeeper).command[2].includes('export ZOOKEEPER_SERVER_ID="$((ORDINAL+1))"'));
   t.is(
     env(zookeeper)["ZOOKEEPER_SERVERS"],
-    [0, 1, 2].map((i) => `zookeeper-${i}.zookeeper-headless.data-pipeline-staging.svc.cluster.local:2888:3888`).join(";"),
+    [0, 1, 2]
+      .map((i) => `zookeeper-${i}.zookeeper-headless.data-pipeline-staging.svc.cluster.local:2888:3888`)
+      .join(";"),
   );
 });
 
 test.serial("Schema Registry, Control Center and the topic job find Kafka by Service DNS", async (t) => {
   deployStack({ ...stackFileConfig("staging"), controlCenter: { enabled: true } });
   const resources = await settle();
-  const bootstrap = [0, 1, 2].map((i) => `kafka-${i}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092`);
+  const bootstrap = [0, 1, 2].map(
+    (i) => `kafka-${i}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092`,
+  );
   const registry = findResource(resources, ":Deployment", "schema-registry");
-  t.is(env(registry)["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"], bootstrap.map((server) => `PLAINTEXT://${server}`).join(","));
+  t.is(
+    env(registry)["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"],
+    bootstrap.map((server) => `PLAINTEXT://${server}`).join(","),
+  );
   t.is(env(registry)["SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR"], "3");
   const controlCenter = findResource(resources, ":Deployment", "control-center");
   t.is(env(controlCenter)["CONTROL_CENTER_BOOTSTRAP_SERVERS"], bootstrap.join(","));
-  t.is(env(controlCenter)["CONTROL_CENTER_SCHEMA_REGISTRY_URL"], "http://schema-registry.data-pipeline-staging.svc.cluster.local:8081");
+  t.is(
+    env(controlCenter)["CONTROL_CENTER_SCHEMA_REGISTRY_URL"],
+    "http://schema-registry.data-pipeline-staging.svc.cluster.local:8081",
+  );
   const job = findResource(resources, ":Job", "topic-users-created");
-  t.like(env(job), { BOOTSTRAP_SERVERS: bootstrap.join(","), TOPIC: "users_created", PARTITIONS: "6", REPLICATION_FACTOR: "3" });
+  t.like(env(job), {
+    BOOTSTRAP_SERVERS: bootstrap.join(","),
+    TOPIC: "users_created",
+    PARTITIONS: "6",
+    REPLICATION_FACTOR: "3",
+  });
   t.is(job.inputs.spec.template.spec.restartPolicy, "Never");
   t.is(job.inputs.spec.backoffLimit, 6);
 });
 
-test.serial("pods run non-root with requests, limits and probes; volumes use the stack's storage class", async (t) => {
-  deployStack(stackFileConfig("staging"));
-  const resources = await settle();
-  const workloads = resources.filter((resource) => /:(StatefulSet|Deployment|Job)$/.test(resource.type));
-  t.is(workloads.length, 4);
-  for (const workload of workloads) {
-    const pod = workload.inputs.spec.template.spec;
-    t.true(pod.securityContext.runAsNonRoot, workload.name);
-    t.is(pod.securityContext.runAsUser, 1000, workload.name);
-    t.false(pod.enableServiceLinks, workload.name);
-    for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
-      t.truthy(container.resources.requests.memory, `${workload.name}/${container.name} memory request`);
-      t.truthy(container.resources.limits.memory, `${workload.name}/${container.name} memory limit`);
-      t.false(container.securityContext.allowPrivilegeEscalation);
+test.serial(
+  "pods run non-root with requests, limits and probes; volumes use the stack's storage class",
+  async (t) => {
+    deployStack(stackFileConfig("staging"));
+    const resources = await settle();
+    const workloads = resources.filter((resource) => /:(StatefulSet|Deployment|Job)$/.test(resource.type));
+    t.is(workloads.length, 4);
+    for (const workload of workloads) {
+      const pod = workload.inputs.spec.template.spec;
+      t.true(pod.securityContext.runAsNonRoot, workload.name);
+      t.is(pod.securityContext.runAsUser, 1000, workload.name);
+      t.false(pod.enableServiceLinks, workload.name);
+      for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+        t.truthy(container.resources.requests.memory, `${workload.name}/${container.name} memory request`);
+        t.truthy(container.resources.limits.memory, `${workload.name}/${container.name} memory limit`);
+        t.false(container.securityContext.allowPrivilegeEscalation);
+      }
     }
-  }
-  for (const name of ["zookeeper", "kafka"]) {
-    const container = mainContainer(findResource(resources, ":StatefulSet", name));
-    t.truthy(container.readinessProbe.tcpSocket, name);
-    t.truthy(container.livenessProbe.tcpSocket, name);
-    t.truthy(container.startupProbe.tcpSocket, name);
-    const claims = findResource(resources, ":StatefulSet", name).inputs.spec.volumeClaimTemplates;
-    t.true(claims.every((claim: { spec: { storageClassName: string } }) => claim.spec.storageClassName === "standard"));
-  }
-  t.deepEqual(mainContainer(findResource(resources, ":Deployment", "schema-registry")).readinessProbe.httpGet, { path: "/subjects", port: 8081 });
-});
+    for (const name of ["zookeeper", "kafka"]) {
+      const container = mainContainer(findResource(resources, ":StatefulSet", name));
+      t.truthy(container.readinessProbe.tcpSocket, name);
+      t.truthy(container.livenessProbe.tcpSocket, name);
+      t.truthy(container.startupProbe.tcpSocket, name);
+      const claims = findResource(resources, ":StatefulSet", name).inputs.spec.volumeClaimTemplates;
+      t.true(
+        claims.every(
+          (claim: { spec: { storageClassName: string } }) => claim.spec.storageClassName === "standard",
+        ),
+      );
+    }
+    t.deepEqual(
+      mainContainer(findResource(resources, ":Deployment", "schema-registry")).readinessProbe.httpGet,
+      { path: "/subjects", port: 8081 },
+    );
+  },
+);
 
-test.serial("start ordering: Pulumi waits on dependencies and init containers wait for their ports", async (t) => {
-  deployStack(stackFileConfig("staging"));
-  const resources = await settle();
-  const kafka = findResource(resources, ":StatefulSet", "kafka");
-  t.true(kafka.dependsOn.includes("zookeeper"));
-  const waitKafka = kafka.inputs.spec.template.spec.initContainers[0];
-  t.is(waitKafka.name, "wait-for-zookeeper");
-  t.regex(waitKafka.command[2], /nc -z -w 2 zookeeper\.data-pipeline-staging\.svc\.cluster\.local 2181/);
-  t.is(waitKafka.image, "busybox:1.37.0");
-  const registry = findResource(resources, ":Deployment", "schema-registry");
-  t.true(registry.dependsOn.includes("kafka"));
-  t.is(registry.inputs.spec.template.spec.initContainers[0].name, "wait-for-kafka");
-  t.true(findResource(resources, ":Job", "topic-users-created").dependsOn.includes("kafka"));
-  for (const object of kubernetesObjects(resources).filter((resource) => resource.type !== "kubernetes:core/v1:Namespace")) {
-    t.true(object.dependsOn.includes("kubernetes-namespace"), object.name);
-    t.is(object.inputs.metadata.namespace, "data-pipeline-staging");
-  }
-});
+test.serial(
+  "start ordering: Pulumi waits on dependencies and init containers wait for their ports",
+  async (t) => {
+    deployStack(stackFileConfig("staging"));
+    const resources = await settle();
+    const kafka = findResource(resources, ":StatefulSet", "kafka");
+    t.true(kafka.dependsOn.includes("zookeeper"));
+    const waitKafka = kafka.inputs.spec.template.spec.initContainers[0];
+    t.is(waitKafka.name, "wait-for-zookeeper");
+    t.regex(waitKafka.command[2], /nc -z -w 2 zookeeper\.data-pipeline-staging\.svc\.cluster\.local 2181/);
+    t.is(waitKafka.image, "busybox:1.37.0");
+    const registry = findResource(resources, ":Deployment", "schema-registry");
+    t.true(registry.dependsOn.includes("kafka"));
+    t.is(registry.inputs.spec.template.spec.initContainers[0].name, "wait-for-kafka");
+    t.true(findResource(resources, ":Job", "topic-users-created").dependsOn.includes("kafka"));
+    for (const object of kubernetesObjects(resources).filter(
+      (resource) => resource.type !== "kubernetes:core/v1:Namespace",
+    )) {
+      t.true(object.dependsOn.includes("kubernetes-namespace"), object.name);
+      t.is(object.inputs.metadata.namespace, "data-pipeline-staging");
+    }
+  },
+);

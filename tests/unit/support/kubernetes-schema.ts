@@ -13,7 +13,10 @@ export async function modelFor(type: string): Promise<ModelClass> {
   const match = /^kubernetes:([a-z0-9.]+)\/(v[0-9a-z]+):([A-Za-z]+)$/.exec(type);
   if (!match) throw new Error(`Not a Kubernetes resource type: ${type}`);
   const [, group, version, kind] = match;
-  const modulePath = group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
+  const modulePath =
+    group === "core"
+      ? `kubernetes-models/${version}/${kind}`
+      : `kubernetes-models/${group}/${version}/${kind}`;
   // kubernetes-models is ESM-only: load it with a dynamic import.
   const loaded = (await import(modulePath)) as Record<string, ModelClass>;
   const model = loaded[kind as string];
@@ -22,7 +25,9 @@ export async function modelFor(type: string): Promise<ModelClass> {
 }
 
 /** Throws with the schema errors when the object is not valid. */
-export async function validateKubernetesObject(resource: Pick<RegisteredResource, "type" | "inputs">): Promise<void> {
+export async function validateKubernetesObject(
+  resource: Pick<RegisteredResource, "type" | "inputs">,
+): Promise<void> {
   const Model = await modelFor(resource.type);
   new Model(resource.inputs).validate();
 }

@@ -54,7 +54,10 @@ pulumi.runtime.setMocks(
         parent: request.parent,
         dependsOn: request.dependsOn,
       });
-      return { id: `${args.name}-id`, state: { ...args.inputs, ...providerState(args.type, args.name, args.inputs) } };
+      return {
+        id: `${args.name}-id`,
+        state: { ...args.inputs, ...providerState(args.type, args.name, args.inputs) },
+      };
     },
     call(args) {
       return args.inputs;
@@ -114,15 +117,25 @@ export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
 }
 
 /** The one resource with this type suffix and name; fails loudly otherwise. */
-export function findResource(resources: readonly RegisteredResource[], typeSuffix: string, name: string): RegisteredResource {
-  const matches = resources.filter((resource) => resource.type.endsWith(typeSuffix) && resource.name === name);
+export function findResource(
+  resources: readonly RegisteredResource[],
+  typeSuffix: string,
+  name: string,
+): RegisteredResource {
+  const matches = resources.filter(
+    (resource) => resource.type.endsWith(typeSuffix) && resource.name === name,
+  );
   if (matches.length !== 1) {
-    throw new Error(`Expected one ${typeSuffix} named ${name}, found ${matches.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+    throw new Error(
+      `Expected one ${typeSuffix} named ${name}, found ${matches.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+    );
   }
   return matches[0] as RegisteredResource;
 }
 
 /** `NAME=value` docker env entries as a map. */
 export function envMap(envs: readonly string[] | undefined): Record<string, string> {
-  return Object.fromEntries((envs ?? []).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    (envs ?? []).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+  );
 }
