@@ -4,7 +4,17 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "**/node_modules/", "producer/dist/", ".cache/", "bench/results/", "**/.venv/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "**/node_modules/",
+      "producer/dist/",
+      ".cache/",
+      "bench/results/",
+      "**/.venv/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,8 +32,15 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@pulumi/docker", "@pulumi/docker-build", "@pulumi/kubernetes", "@pulumi/kubernetes/*"], message: "Components describe; targets (infra/) realize. Import provider SDKs only under infra/." },
-            { group: ["../infra/*", "../../infra/*"], message: "Arrows only point down: components must not import infra." },
+            {
+              group: ["@pulumi/docker", "@pulumi/docker-build", "@pulumi/kubernetes", "@pulumi/kubernetes/*"],
+              message:
+                "Components describe; targets (infra/) realize. Import provider SDKs only under infra/.",
+            },
+            {
+              group: ["../infra/*", "../../infra/*"],
+              message: "Arrows only point down: components must not import infra.",
+            },
           ],
         },
       ],
