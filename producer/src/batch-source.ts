@@ -55,9 +55,15 @@ export class WorkerBatchSource implements BatchSource {
   private failure: Error | undefined;
 
   constructor(private readonly options: WorkerBatchSourceOptions) {
-    const extension = path.extname(__filename);
     const settings: WorkerSettings = { encoder: options.encoder, count: options.count };
-    this.worker = new Worker(path.join(__dirname, `generator-worker${extension}`), { workerData: settings });
+    const entry = path.join(__dirname, `generator-worker${path.extname(__filename)}`);
+    // Running from TypeScript sources (tests, benchmark): load the worker through tsx's require hook.
+    this.worker = entry.endsWith(".ts")
+      ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(entry)});`, {
+          eval: true,
+          workerData: settings,
+        })
+      : new Worker(entry, { workerData: settings });
     this.worker.on("message", (reply: WorkerReply) => this.onReply(reply));
     this.worker.on("error", (error: Error) => {
       this.failure = error;

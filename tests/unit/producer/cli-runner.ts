@@ -38,7 +38,9 @@ export function runCli(
   environment: Record<string, string>,
   options: CliRunOptions = {},
 ): Promise<CliRun> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("PRODUCER_")));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith("PRODUCER_")),
+  );
   const child = spawn(process.execPath, ["--import", "tsx", producerCli, ...args], {
     env: { ...inherited, ...environment },
     stdio: ["ignore", "pipe", "pipe"],
