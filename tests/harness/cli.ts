@@ -115,8 +115,13 @@ function status(command: Command): number {
   }
   printRun(description, command.json);
   for (const entry of description.processes) {
-    process.stdout.write(`pid ${entry.pid} ${entry.alive ? "running" : "GONE"}  ${entry.pidFile}\n`);
+    const memory = entry.alive
+      ? `  rss=${entry.residentMiB ?? "?"}MiB peak=${entry.peakResidentMiB ?? "?"}MiB`
+      : "";
+    process.stdout.write(`pid ${entry.pid} ${entry.alive ? "running" : "GONE"}${memory}  ${entry.pidFile}\n`);
   }
+  const peak = description.processes.reduce((sum, entry) => sum + (entry.peakResidentMiB ?? 0), 0);
+  process.stdout.write(`memory     peak RSS of all services together <= ${peak} MiB\n`);
   return description.processes.every((entry) => entry.alive) ? 0 : 1;
 }
 

@@ -68,13 +68,24 @@ export type Harness<Selected extends ServiceName> = {
   readonly [Name in Selected]: ServiceEndpoints[Name];
 } & HarnessControls;
 
+/** One recorded process of a run, with its memory use (from /proc) while it runs. */
+export interface RunProcess {
+  readonly pidFile: string;
+  readonly pid: number;
+  readonly alive: boolean;
+  /** Resident set size now, in MiB. */
+  readonly residentMiB?: number;
+  /** Peak resident set size so far (VmHWM), in MiB. */
+  readonly peakResidentMiB?: number;
+}
+
 /** What `<run>/endpoints.json` holds (read by `npm run services -- status`). */
 export interface RunDescription {
   readonly run: string;
   readonly kraft: boolean;
   readonly endpoints: Partial<ServiceEndpoints>;
   /** Recorded pids and whether each still runs. */
-  readonly processes: readonly { readonly pidFile: string; readonly pid: number; readonly alive: boolean }[];
+  readonly processes: readonly RunProcess[];
 }
 
 /**
@@ -166,9 +177,22 @@ export function describeRun(run: string): RunDescription | undefined {
   const stored = JSON.parse(readFileSync(path, "utf8")) as Omit<RunDescription, "processes">;
   const processes = findPidFiles(runDirectory(run)).map((pidFile) => {
     const pid = (JSON.parse(readFileSync(pidFile, "utf8")) as { pid: number }).pid;
-    return { pidFile, pid, alive: isAlive(pid) };
+    return { pidFile, pid, alive: isAlive(pid), ...memoryOf(pid) };
   });
   return { ...stored, processes };
+}
+
+function memoryOf(pid: number): { residentMiB?: number; peakResidentMiB?: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kibibytes = (field: string): number | undefined => {
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+      return match?.[1] ? Math.round(Number(match[1]) / 1024) : undefined;
+    };
+    return { residentMiB: kibibytes("VmRSS"), peakResidentMiB: kibibytes("VmHWM") };
+  } catch {
+    return {};
+  }
 }
 
 /** Services in start order: each after its dependencies, dependencies added. */

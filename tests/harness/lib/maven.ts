@@ -99,14 +99,30 @@ function runMaven(service: string, args: string[], logPath: string): Promise<voi
   return new Promise((resolvePromise, reject) => {
     const log = createWriteStream(logPath);
     const child = spawn(process.env.DATA_PIPELINE_MVN ?? "mvn", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const started = Date.now();
+    let files = 0;
+    let lastOutput = Date.now();
     let firstError: string | undefined;
+    const say = (message: string): void => {
+      lastOutput = Date.now();
+      progress(service, message);
+    };
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastOutput >= 10_000) {
+        say(`still resolving (${files} files so far, ${Math.round((Date.now() - started) / 1000)}s)`);
+      }
+    }, 2_000);
     const onLine = (line: string): void => {
       log.write(`${line}\n`);
-      const downloaded = /^Downloaded from [^:]+: (\S+)(.*)$/.exec(line);
-      if (downloaded?.[1]) {
-        const file = downloaded[1].split("/").pop() ?? downloaded[1];
-        if (!file.endsWith(".pom") && !file.endsWith(".sha1"))
-          progress(service, `downloaded ${file}${downloaded[2] ?? ""}`);
+      const transfer = /^(?:\[INFO\] )?(Downloading|Downloaded) from [^:]+: (\S+)(.*)$/.exec(line);
+      const file = transfer?.[2]?.split("/").pop();
+      if (transfer && file && !file.endsWith(".pom") && !file.endsWith(".sha1")) {
+        if (transfer[1] === "Downloaded") {
+          files += 1;
+          say(`downloaded ${file}${transfer[3] ?? ""}`);
+        } else if (!file.endsWith(".jar")) {
+          say(`downloading ${file} (an archive: this can take a minute)`);
+        }
       }
       if (firstError === undefined && line.startsWith("[ERROR]") && line.length > 8)
         firstError = line.slice(8);
@@ -114,14 +130,21 @@ function runMaven(service: string, args: string[], logPath: string): Promise<voi
     createInterface({ input: child.stdout }).on("line", onLine);
     createInterface({ input: child.stderr }).on("line", onLine);
     child.on("error", (error: NodeJS.ErrnoException) => {
+      clearInterval(heartbeat);
       log.end();
       const cause = error.code === "ENOENT" ? "mvn not found on PATH (install Maven 3.8+)" : error.message;
       reject(new HarnessError(service, cause, logPath));
     });
     child.on("close", (code) => {
+      clearInterval(heartbeat);
       log.end();
-      if (code === 0) resolvePromise();
-      else
+      if (code === 0) {
+        progress(
+          service,
+          `artifacts resolved in ${Math.round((Date.now() - started) / 1000)}s (${files} files downloaded)`,
+        );
+        resolvePromise();
+      } else {
         reject(
           new HarnessError(
             service,
@@ -129,6 +152,7 @@ function runMaven(service: string, args: string[], logPath: string): Promise<voi
             logPath,
           ),
         );
+      }
     });
   });
 }
