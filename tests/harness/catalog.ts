@@ -1,6 +1,8 @@
 import type { EndpointOf } from "./lib";
+import { cassandraService } from "./services/cassandra";
 import { kafkaService } from "./services/kafka";
 import { schemaRegistryService } from "./services/schema-registry";
+import { sparkService } from "./services/spark";
 import { zookeeperService } from "./services/zookeeper";
 
 /**
@@ -13,8 +15,8 @@ export const serviceCatalog = {
   zookeeper: zookeeperService,
   kafka: kafkaService,
   registry: schemaRegistryService,
-  // cassandra: cassandraService,   (tests/harness/services/cassandra.ts)
-  // spark: sparkService,           (tests/harness/services/spark.ts)
+  cassandra: cassandraService,
+  spark: sparkService,
 } as const;
 
 /** Name of a service the harness can start (`zookeeper`, `kafka`, `registry`, ...). */

@@ -223,10 +223,9 @@ async function createHarnessRole(port: number, password: string, logPath: string
       authProvider: new auth.PlainTextAuthProvider(defaultSuperuser.username, defaultSuperuser.password),
     });
     try {
+      // CREATE ROLE takes no bind markers; the generated password is base64url (no quotes).
       await client.execute(
-        `CREATE ROLE IF NOT EXISTS ${harnessRole} WITH PASSWORD = ? AND SUPERUSER = true AND LOGIN = true`,
-        [password],
-        { prepare: false },
+        `CREATE ROLE IF NOT EXISTS ${harnessRole} WITH PASSWORD = '${password}' AND SUPERUSER = true AND LOGIN = true`,
       );
       if (await cqlLogin(port, harnessRole, password)()) return;
       lastError = `login as ${harnessRole} refused`;
