@@ -2,6 +2,7 @@
  * Validates Kubernetes objects against the Kubernetes OpenAPI schema (kubernetes-models).
  */
 import type { RegisteredResource } from "./mocks";
+import { unwrapSecrets } from "./mocks";
 
 interface Validatable {
   validate(): void;
@@ -29,5 +30,5 @@ export async function validateKubernetesObject(
   resource: Pick<RegisteredResource, "type" | "inputs">,
 ): Promise<void> {
   const Model = await modelFor(resource.type);
-  new Model(resource.inputs).validate();
+  new Model(unwrapSecrets(resource.inputs)).validate();
 }

@@ -134,8 +134,29 @@ export function findResource(
 }
 
 /** `NAME=value` docker env entries as a map. */
-export function envMap(envs: readonly string[] | undefined): Record<string, string> {
+export function envMap(envs: unknown): Record<string, string> {
   return Object.fromEntries(
-    (envs ?? []).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+    ((unwrapSecrets(envs) ?? []) as string[]).map((entry) => [
+      entry.slice(0, entry.indexOf("=")),
+      entry.slice(entry.indexOf("=") + 1),
+    ]),
   );
+}
+
+/** Pulumi's marker key of a secret value in serialized properties. */
+export const secretSignature = "4dabf18193072939515e22adb298388d";
+
+/** True when a resolved input is a secret envelope. */
+export function isSecretEnvelope(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && secretSignature in value;
+}
+
+/** The value with every secret envelope replaced by its content. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (isSecretEnvelope(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  }
+  return value;
 }
