@@ -338,10 +338,20 @@ function lastLogLine(logPath: string): string {
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
+  const killAll = (): void => {
     if (keepAfterExit) return;
     for (const pid of liveGroups) signalGroup(pid, "SIGKILL");
-  });
+    liveGroups.clear();
+  };
+  process.on("exit", killAll);
+  // Services run in their own process groups, so a Ctrl-C does not reach them: forward it, then
+  // let the signal take its default course.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** Promise that resolves after `milliseconds`. */
