@@ -98,14 +98,14 @@ class TimestampTextType extends avro.types.LogicalType {
   }
 }
 
-/** avsc options that map the contract's logical types to its text forms. */
-export const userAvroTypeOptions: Partial<avro.ForSchemaOptions> = {
-  logicalTypes: { date: DateTextType, "timestamp-millis": TimestampTextType },
-};
+/** avsc options that map the contract's logical types to its text forms (a fresh object each call: avsc keeps a registry in it). */
+export function userAvroTypeOptions(): Partial<avro.ForSchemaOptions> {
+  return { logicalTypes: { date: DateTextType, "timestamp-millis": TimestampTextType } };
+}
 
 /** The avsc type of the user record; `toBuffer(user)` / `fromBuffer(buffer)` give a {@link User}. */
 export function createUserAvroType(): avro.Type {
-  return avro.Type.forSchema(userAvroSchema() as unknown as avro.Schema, userAvroTypeOptions);
+  return avro.Type.forSchema(userAvroSchema() as unknown as avro.Schema, userAvroTypeOptions());
 }
 
 /** First byte of every Confluent wire-format message. */
@@ -133,7 +133,7 @@ export function decodeConfluentAvro(type: avro.Type, expectedSchemaId: number, m
   if (schemaId !== expectedSchemaId) {
     throw new Error(`Unable to decode the record: schema id ${schemaId}, expected ${expectedSchemaId}.`);
   }
-  return type.fromBuffer(message.subarray(confluentHeaderSize)) as User;
+  return { ...(type.fromBuffer(message.subarray(confluentHeaderSize)) as User) };
 }
 
 /** Field names in wire order (for consumers that check the shape). */

@@ -45,7 +45,7 @@ test("parseOptions: every bad value is a UsageError naming the flag", (t) => {
   const cases: [string[], Record<string, string>, RegExp][] = [
     [[], {}, /--brokers \(or PRODUCER_BROKERS\) is required/],
     [["--brokers", "no-port"], {}, /--brokers must be HOST:PORT/],
-    [[...brokers, "--count", "-1"], {}, /--count must be a non-negative integer/],
+    [[...brokers, "--count=-1"], {}, /--count must be a non-negative integer/],
     [[...brokers, "--count", "1.5"], {}, /--count must be a non-negative integer/],
     [[...brokers], { PRODUCER_RATE: "fast" }, /--rate must be a non-negative number/],
     [[...brokers, "--seed", "4294967296"], {}, /--seed must be .* up to 4294967295/],
