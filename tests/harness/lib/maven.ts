@@ -75,11 +75,17 @@ export async function resolveMaven(
     pomPath,
     `${dependencyPlugin}:${goal}`,
     `-DoutputDirectory=${staging}`,
+    // Unpack markers would otherwise land in tests/harness/maven/<service>/target and skip later unpacks.
+    `-DmarkersDirectory=${staging}.markers`,
     "-DincludeScope=runtime",
   ];
   const localRepository = process.env.DATA_PIPELINE_M2;
   if (localRepository) args.push(`-Dmaven.repo.local=${localRepository}`);
-  await runMaven(service, args, logPath);
+  try {
+    await runMaven(service, args, logPath);
+  } finally {
+    rmSync(`${staging}.markers`, { recursive: true, force: true });
+  }
   rmSync(directory, { recursive: true, force: true });
   renameSync(staging, directory);
   writeFileSync(stampPath, stamp);
