@@ -37,7 +37,8 @@ const localDataCenter = "datacenter1";
 /**
  * JVM flags: Cassandra's conf/jvm17-server.options (JPMS exports/opens, G1, Netty) with a small
  * heap, plus system properties for a fast single-node start (no gossip settling, short ring delay,
- * default superuser created at once). No JMX port is opened.
+ * default superuser created at once). C1 only (`TieredStopAtLevel=1`): on two busy cores it halves
+ * the start time, and test workloads never need C2's peak speed. No JMX port is opened.
  */
 export function cassandraJvmArguments(
   configPath: string,
@@ -72,7 +73,7 @@ export function cassandraJvmArguments(
     "java.base/java.util",
   ];
   return [
-    "-Xms512m",
+    "-Xms256m",
     "-Xmx1g",
     "-Xss256k",
     "-XX:+UseG1GC",
@@ -81,6 +82,7 @@ export function cassandraJvmArguments(
     "-XX:MaxGCPauseMillis=300",
     "-XX:+ExitOnOutOfMemoryError",
     "-XX:+PerfDisableSharedMem",
+    "-XX:TieredStopAtLevel=1",
     "-Djdk.attach.allowAttachSelf=true",
     ...exportsList.map((entry) => `--add-exports=${entry}=ALL-UNNAMED`),
     ...opensList.map((entry) => `--add-opens=${entry}=ALL-UNNAMED`),
@@ -143,6 +145,8 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
     "memtable_heap_space: 64MiB",
     "memtable_offheap_space: 64MiB",
     "key_cache_size: 8MiB",
+    "file_cache_size: 32MiB",
+    "networking_cache_size: 16MiB",
     "concurrent_reads: 4",
     "concurrent_writes: 4",
     "concurrent_counter_writes: 4",
