@@ -33,13 +33,16 @@ export interface PublisherOptions {
    */
   readonly connectRetries?: number;
   /**
-   * Retries of one send (covering a broker restart of a minute or so) before the run fails.
+   * Retries of one send (each may itself reconnect for up to ~45 s) before the run fails.
    * @default 30
    */
   readonly sendRetries?: number;
   /** Receives kafkajs's own error lines; silent when omitted. */
   readonly log?: (entry: Record<string, unknown>) => void;
 }
+
+/** Reconnection policy while sending: about 45 s of retries before a send fails for good. */
+const reconnectRetry = { retries: 12, initialRetryTime: 300, maxRetryTime: 5000 };
 
 /** An error the CLI reports as one line and a non-zero exit. */
 export class ProducerError extends Error {
@@ -61,7 +64,7 @@ function describe(error: unknown): string {
  * one request in flight per broker so ordering and de-duplication hold) that sends whole batches.
  */
 export class Publisher {
-  private readonly kafka: Kafka;
+  private readonly startupKafka: Kafka;
   private readonly producer: Producer;
   private readonly compression: CompressionTypes;
   private connected = false;
@@ -71,16 +74,22 @@ export class Publisher {
     const creator: logCreator = () => (entry) => {
       if (log !== undefined) log({ level: "error", source: "kafkajs", message: entry.log.message });
     };
-    this.kafka = new Kafka({
+    const client = {
       clientId: options.clientId ?? "data-pipeline-producer",
       brokers: [...options.brokers],
       connectionTimeout: 3000,
       requestTimeout: 30_000,
-      retry: { retries: options.connectRetries ?? 5, initialRetryTime: 300, maxRetryTime: 3000 },
       logLevel: logLevel.ERROR,
       logCreator: creator,
+    };
+    // Start-up checks fail fast (bounded retries); the producer's own client rides out a broker
+    // restart: kafkajs reconnects inside a send with the client-level retry policy.
+    this.startupKafka = new Kafka({
+      ...client,
+      retry: { retries: options.connectRetries ?? 5, initialRetryTime: 300, maxRetryTime: 3000 },
     });
-    this.producer = this.kafka.producer({
+    const producerKafka = new Kafka({ ...client, retry: reconnectRetry });
+    this.producer = producerKafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -95,7 +104,7 @@ export class Publisher {
    */
   async connect(): Promise<number> {
     const brokers = this.options.brokers.join(",");
-    const admin: Admin = this.kafka.admin();
+    const admin: Admin = this.startupKafka.admin();
     let partitions: number;
     try {
       await admin.connect();

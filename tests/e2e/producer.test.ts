@@ -1,0 +1,202 @@
+import test from "ava";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import type { ChildProcess } from "node:child_process";
+import { validateUser } from "../../contracts/validate";
+import { UserGenerator } from "../../producer/src/generator";
+import { startServices } from "../harness";
+import type { Harness } from "../harness";
+import type { ManagedProcess } from "../harness/lib";
+import { runCli } from "../unit/producer/cli-runner";
+import { keysOf, readTopic, stopBroker } from "./producer-support";
+
+let harness: Harness<"kafka" | "registry"> | undefined;
+let restartedBroker: ManagedProcess | undefined;
+
+test.before(async () => {
+  harness = await startServices({ services: ["kafka", "registry"] });
+});
+
+test.after.always(async () => {
+  await restartedBroker?.stop();
+  await harness?.stop();
+});
+
+function services(): Harness<"kafka" | "registry"> {
+  if (harness === undefined) throw new Error("the harness did not start");
+  return harness;
+}
+
+async function newTopic(prefix: string, partitions = 3): Promise<string> {
+  const name = services().uniqueName(prefix);
+  await services().createTopic(name, partitions);
+  return name;
+}
+
+/** The ids the generator makes for `seed`, in order. */
+function idsOfSeed(seed: number, count: number): string[] {
+  const generator = new UserGenerator({ seed, eventTime: "sequence" });
+  return Array.from({ length: count }, () => generator.next().id);
+}
+
+test.serial(
+  "100,000 JSON records are produced and read back as exactly 100,000 distinct, valid ids",
+  async (t) => {
+    const topic = await newTopic("users-json");
+    const bootstrap = services().kafka.bootstrap;
+    const run = await runCli(
+      ["--brokers", bootstrap, "--topic", topic, "--count", "100000", "--seed", "1"],
+      {},
+    );
+    t.is(run.status, 0, run.stderr);
+    t.like(run.summary, { sent: 100_000, failed: 0 });
+    const messages = await readTopic(bootstrap, topic);
+    const ids = keysOf(messages);
+    t.is(messages.length, 100_000);
+    t.is(new Set(ids).size, 100_000);
+    t.deepEqual([...ids].sort(), idsOfSeed(1, 100_000).sort());
+    const invalid = messages
+      .filter((_, index) => index % 97 === 0)
+      .map((message) => JSON.parse(message.value!.toString()) as Record<string, unknown>)
+      .flatMap((user) => validateUser(user).map((problem) => `${String(user.id)}: ${problem}`));
+    t.deepEqual(invalid, []);
+    t.true(
+      messages.every(
+        (message) => (JSON.parse(message.value!.toString()) as { id: string }).id === message.key!.toString(),
+      ),
+    );
+  },
+);
+
+test.serial("Avro through the real registry: Confluent wire format, decodable by schema id", async (t) => {
+  const topic = await newTopic("users-avro");
+  const { kafka, registry } = services();
+  const run = await runCli(
+    ["--brokers", kafka.bootstrap, "--topic", topic, "--count", "5000", "--format", "avro"],
+    { PRODUCER_SCHEMA_REGISTRY: registry.url },
+  );
+  t.is(run.status, 0, run.stderr);
+  t.like(run.summary, { sent: 5_000, failed: 0 });
+  const messages = await readTopic(kafka.bootstrap, topic);
+  t.is(new Set(keysOf(messages)).size, 5_000);
+  const client = new SchemaRegistry({ host: registry.url });
+  const schemaId = await client.getLatestSchemaId(`${topic}-value`);
+  const problems: string[] = [];
+  for (const message of messages.slice(0, 500)) {
+    t.is(message.value![0], 0);
+    t.is(message.value!.readUInt32BE(1), schemaId);
+    const decoded = (await client.decode(message.value!)) as Record<string, unknown>;
+    t.is(decoded.id, message.key!.toString());
+    t.is(typeof decoded.event_time, "number");
+    const user = {
+      ...decoded,
+      dob: new Date((decoded.dob as number) * 86_400_000).toISOString().slice(0, 10),
+      registered_at: new Date(decoded.registered_at as number).toISOString(),
+      event_time: new Date(decoded.event_time as number).toISOString(),
+    };
+    problems.push(...validateUser(user));
+  }
+  t.deepEqual(problems, []);
+});
+
+test.serial("a missing topic is one clear line and exit 1", async (t) => {
+  const run = await runCli(
+    ["--brokers", services().kafka.bootstrap, "--topic", "no-such-topic", "--count", "10"],
+    {},
+  );
+  t.is(run.status, 1);
+  t.regex(
+    run.stderr.trim(),
+    /^producer: Unable to produce to topic "no-such-topic": it does not exist on 127\.0\.0\.1:\d+\. Create it first/,
+  );
+  t.is(run.stderr.trim().split("\n").length, 1);
+});
+
+test.serial("an unreachable schema registry is one clear line and exit 1", async (t) => {
+  const topic = await newTopic("users-no-registry", 1);
+  const run = await runCli(
+    [
+      "--brokers",
+      services().kafka.bootstrap,
+      "--topic",
+      topic,
+      "--format",
+      "avro",
+      "--schema-registry",
+      "http://127.0.0.1:1",
+    ],
+    {},
+  );
+  t.is(run.status, 1);
+  t.regex(
+    run.stderr.trim(),
+    /^producer: Unable to register the users schema at http:\/\/127\.0\.0\.1:1: .*Check --schema-registry\.$/,
+  );
+});
+
+test.serial("SIGTERM mid-run: exit 0, and every record reported sent is in the topic", async (t) => {
+  const topic = await newTopic("users-sigterm");
+  const bootstrap = services().kafka.bootstrap;
+  let signalled = false;
+  const run = await runCli(
+    ["--brokers", bootstrap, "--topic", topic, "--count", "0", "--seed", "5"],
+    {},
+    {
+      onLine: (line, child: ChildProcess) => {
+        if (!signalled && line.event === "progress" && Number(line.sent) >= 20_000) {
+          signalled = true;
+          child.kill("SIGTERM");
+        }
+      },
+    },
+  );
+  t.true(signalled);
+  t.is(run.status, 0, run.stderr);
+  t.like(run.summary, { failed: 0, stopped_by: "signal" });
+  const sent = Number(run.summary?.sent);
+  const messages = await readTopic(bootstrap, topic);
+  t.is(messages.length, sent);
+  t.deepEqual(keysOf(messages).sort(), idsOfSeed(5, sent).sort());
+});
+
+test.serial("the broker stopped for 10 s and restarted mid-run: exactly all ids, exit 0", async (t) => {
+  const topic = await newTopic("users-restart");
+  const { kafka, run: runId, processes } = services();
+  const broker = processes.find((managed) => managed.service === "kafka");
+  if (broker === undefined) return t.fail("no kafka process in the harness");
+  let restart: Promise<void> | undefined;
+  const count = 150_000;
+  const run = await runCli(
+    [
+      "--brokers",
+      kafka.bootstrap,
+      "--topic",
+      topic,
+      "--count",
+      String(count),
+      "--rate",
+      "10000",
+      "--seed",
+      "9",
+    ],
+    {},
+    {
+      timeoutMs: 400_000,
+      onLine: (line) => {
+        if (restart === undefined && line.event === "progress" && Number(line.sent) >= 30_000) {
+          restart = (async () => {
+            const start = await stopBroker(runId, broker, kafka.bootstrap);
+            await new Promise((resolve) => setTimeout(resolve, 10_000));
+            restartedBroker = await start();
+          })();
+        }
+      },
+    },
+  );
+  await restart;
+  t.truthy(restartedBroker, "the broker was restarted");
+  t.is(run.status, 0, run.stderr);
+  t.like(run.summary, { sent: count, failed: 0 });
+  const messages = await readTopic(kafka.bootstrap, topic);
+  t.is(messages.length, count, "no record lost or duplicated");
+  t.deepEqual(keysOf(messages).sort(), idsOfSeed(9, count).sort());
+});
