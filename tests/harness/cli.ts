@@ -72,7 +72,9 @@ function printRun(description: Omit<RunDescription, "processes">, json: boolean)
     return;
   }
   for (const [service, endpoint] of Object.entries(description.endpoints)) {
-    const fields = Object.entries(endpoint as object).map(([key, value]) => `${key}=${String(value)}`);
+    const fields = Object.entries(endpoint as object).map(
+      ([key, value]) => `${key}=${typeof value === "object" ? JSON.stringify(value) : String(value)}`,
+    );
     process.stdout.write(`${service.padEnd(10)} ${fields.join("  ")}\n`);
   }
   process.stdout.write(`logs       ${runLogDirectory(description.run)}\n`);
