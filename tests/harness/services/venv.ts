@@ -144,6 +144,11 @@ function readFileOr(path: string, fallback: string): string {
   }
 }
 
+/** `pip install` or `python -m venv`, for messages. */
+function label(args: readonly string[]): string {
+  return args[0] === "-m" && args[1] ? `${args[1]} ${args[2] ?? ""}`.trim() : args.join(" ");
+}
+
 /** Runs a command, appending its output to `logPath` and echoing pip's download lines as progress. */
 function run(command: string, args: readonly string[], logPath: string, flags: "w" | "a"): Promise<void> {
   return new Promise((resolvePromise, reject) => {
@@ -171,13 +176,7 @@ function run(command: string, args: readonly string[], logPath: string, flags: "
       log.end();
       if (code === 0) resolvePromise();
       else
-        reject(
-          new HarnessError(
-            service,
-            `${command} ${args[1] ?? ""} failed: ${lastError ?? `exit ${code}`}`,
-            logPath,
-          ),
-        );
+        reject(new HarnessError(service, `${label(args)} failed: ${lastError ?? `exit ${code}`}`, logPath));
     });
   });
 }
