@@ -1,9 +1,8 @@
 import test from "ava";
 import type { types } from "cassandra-driver";
 import { Client, auth, errors } from "cassandra-driver";
-import { startServices } from "../harness";
 import type { Harness } from "../harness";
-import { cassandraClientOptions, createKeyspace } from "../harness/services/cassandra";
+import { cassandraClientOptions, createKeyspace, startServices } from "../harness";
 
 let harness: Harness<"cassandra"> | undefined;
 

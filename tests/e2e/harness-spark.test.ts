@@ -5,10 +5,9 @@ import { promisify } from "node:util";
 import { Client } from "cassandra-driver";
 import type { types } from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
-import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { repoRoot } from "../harness/lib";
-import { cassandraClientOptions, createKeyspace } from "../harness/services/cassandra";
+import { cassandraClientOptions, createKeyspace, startServices } from "../harness";
 
 const runFile = promisify(execFile);
 const fixture = join(repoRoot(), "tests", "e2e", "fixtures", "kafka_to_cassandra.py");

@@ -18,8 +18,11 @@ import type { ManagedProcess, ServiceContext, ServiceModule, ServiceOptions, Sta
 
 export { isServiceName, serviceCatalog } from "./catalog";
 export type { ServiceEndpoints, ServiceName } from "./catalog";
+export { cassandraClientOptions, createKeyspace } from "./services/cassandra";
+export type { CassandraEndpoint } from "./services/cassandra";
 export type { KafkaEndpoint } from "./services/kafka";
 export type { SchemaRegistryEndpoint } from "./services/schema-registry";
+export type { SparkEndpoint } from "./services/spark";
 export type { ZooKeeperEndpoint } from "./services/zookeeper";
 export { HarnessError } from "./lib";
 
