@@ -1,0 +1,95 @@
+"""load_config: defaults, required variables, one clear line per problem; main exits 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import SPARK_DIR
+
+from users_stream.config import ConfigError, load_config
+
+BASE = {
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+    "CASSANDRA_HOSTS": "cassandra-0, cassandra-1",
+    "CHECKPOINT_DIR": "/checkpoints/users",
+}
+
+
+def test_defaults() -> None:
+    config = load_config(BASE)
+    assert config.topic == "users_created"
+    assert config.dlq_topic == "users_created.dlq"
+    assert config.starting_offsets == "earliest"
+    assert config.max_offsets_per_trigger == 100_000
+    assert config.record_format == "json"
+    assert config.max_record_bytes == 65_536
+    assert config.trigger_interval == "5 seconds"
+    assert config.cassandra.hosts == ("cassandra-0", "cassandra-1")
+    assert config.cassandra.port == 9042
+    assert config.cassandra.local_dc == "datacenter1"
+    assert (config.cassandra.keyspace, config.cassandra.table) == ("pipeline", "users")
+    assert config.cassandra.username is None
+
+
+def test_everything_from_the_environment() -> None:
+    config = load_config(
+        {
+            **BASE,
+            "KAFKA_TOPIC": "people",
+            "MAX_OFFSETS_PER_TRIGGER": "5000",
+            "RECORD_FORMAT": "AVRO",
+            "SCHEMA_REGISTRY_URL": "http://registry:8081/",
+            "CASSANDRA_USERNAME": "app",
+            "CASSANDRA_PASSWORD": "secret",
+            "CASSANDRA_KEYSPACE": "ks",
+            "CASSANDRA_TABLE": "people",
+            "TRIGGER_INTERVAL": "500 milliseconds",
+        }
+    )
+    assert config.dlq_topic == "people.dlq"
+    assert config.record_format == "avro"
+    assert config.schema_registry_url == "http://registry:8081"
+    assert config.cassandra.password == "secret"
+    assert "secret" not in repr(config)
+
+
+@pytest.mark.parametrize("name", sorted(BASE))
+def test_missing_required(name: str) -> None:
+    env = {key: value for key, value in BASE.items() if key != name}
+    with pytest.raises(ConfigError, match=f"missing required environment variable {name} "):
+        load_config(env)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"RECORD_FORMAT": "avro"}, "SCHEMA_REGISTRY_URL"),
+        ({"RECORD_FORMAT": "xml"}, "RECORD_FORMAT must be json or avro"),
+        ({"MAX_OFFSETS_PER_TRIGGER": "many"}, "MAX_OFFSETS_PER_TRIGGER must be an integer"),
+        ({"CASSANDRA_PORT": "0"}, "CASSANDRA_PORT must be >= 1"),
+        ({"CASSANDRA_TABLE": "Users;"}, "CASSANDRA_TABLE must match"),
+        ({"CASSANDRA_USERNAME": "app"}, "CASSANDRA_PASSWORD"),
+        ({"TRIGGER_INTERVAL": "soon"}, "TRIGGER_INTERVAL"),
+    ],
+)
+def test_invalid(change: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config({**BASE, **change})
+
+
+def test_main_exits_2_with_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "users_stream"],
+        cwd=SPARK_DIR,
+        env={"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "CASSANDRA_HOSTS": "c"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "users-stream: missing required environment variable CHECKPOINT_DIR "
+        "(checkpoint directory on persistent storage)"
+    ]

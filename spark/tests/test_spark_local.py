@@ -1,0 +1,66 @@
+"""The decoder inside local pyspark: mapInArrow output, typed valid rows, DLQ messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from conftest import json_bytes, make_user, settings_for
+
+from users_stream.job import dead_letters, decode_frame, valid_rows
+
+
+def kafka_frame(spark: Any, values: list[bytes | None]) -> Any:
+    rows = [
+        (
+            f"k{index}".encode(),
+            value,
+            "users",
+            index % 3,
+            1000 + index,
+            datetime(2025, 1, 1, tzinfo=UTC),
+        )
+        for index, value in enumerate(values)
+    ]
+    return spark.createDataFrame(
+        rows, "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
+    )
+
+
+def test_valid_and_invalid_rows_split(spark: Any, contract: dict[str, Any], kinds: dict[str, str]) -> None:
+    good = [make_user(index) for index in range(5)]
+    bad: list[bytes | None] = [b"{nope", None, json_bytes({**make_user(9), "gender": "x"}), b"x" * 3000]
+    frame = kafka_frame(spark, [json_bytes(user) for user in good] + bad)
+    decoded = decode_frame(frame, settings_for(kinds, max_bytes=2048), contract).cache()
+
+    rows = valid_rows(decoded, contract).orderBy("street_number").collect()
+    assert [row["id"] for row in rows] == [user["id"] for user in good]
+    first = rows[0]
+    assert first["dob"] == date(1990, 5, 17)
+    assert first["event_time"] == datetime(2025, 1, 31, 12, 0)  # session time zone is UTC
+    assert first["registered_at"] == datetime(2015, 3, 1, 10, 20, 30, 456000)
+    assert first["street_number"] == 42
+    assert first["first_name"] == "Zoë"
+
+    letters = dead_letters(decoded).orderBy("key").collect()
+    assert len(letters) == 4
+    for letter in letters:
+        headers = {header["key"]: bytes(header["value"]).decode() for header in letter["headers"]}
+        index = int(bytes(letter["key"]).decode()[1:])
+        assert headers["dlq.source.topic"] == "users"
+        assert headers["dlq.source.partition"] == str(index % 3)
+        assert headers["dlq.source.offset"] == str(1000 + index)
+        original = bad[index - 5]
+        assert (bytes(letter["value"]) if letter["value"] is not None else None) == original
+        assert headers["dlq.reason"].split(":")[0] in {"unparsable", "empty", "invalid", "oversize"}
+    decoded.unpersist()
+
+
+def test_valid_rows_match_the_contract_types(
+    spark: Any, contract: dict[str, Any], kinds: dict[str, str]
+) -> None:
+    frame = kafka_frame(spark, [json_bytes(make_user())])
+    rows = valid_rows(decode_frame(frame, settings_for(kinds), contract), contract)
+    assert {field.name: field.dataType.typeName() for field in rows.schema.fields} == {
+        entry["name"]: entry["type"] for entry in contract["fields"]
+    }

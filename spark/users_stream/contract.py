@@ -1,0 +1,193 @@
+"""The users record contract on the Spark side.
+
+The field list and Spark types come from contracts/users.spark.json (generated from
+contracts/users.ts); `validate_user` mirrors contracts/validate.ts rule for rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+SCHEMA_FILE = "users.spark.json"
+
+_uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_date = re.compile(r"\d{4}-\d{2}-\d{2}")
+_timestamp = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_email = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+_username = re.compile(r"[a-z0-9._]{3,40}")
+_phone = re.compile(r"[0-9+()\-. x]{7,30}")
+_postcode = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,9}")
+# JavaScript's \p{L} (any letter) is [^\W\d_] in Python's Unicode-aware re.
+_name = re.compile(r"[^\W\d_](?:[^\W\d_]|[' .-]){0,63}")
+_non_digit = re.compile(r"\D")
+
+MAXIMUM_STRING_LENGTH = 256
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+_DAY_SECONDS = 86_400
+_YEAR_SECONDS = 365.25 * _DAY_SECONDS
+GENDERS = ("female", "male")
+
+
+def contract_schema_path() -> Path:
+    """users.spark.json: next to this package (the image copies it there) or in the repo's contracts/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / SCHEMA_FILE, here.parent.parent / "contracts" / SCHEMA_FILE):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{SCHEMA_FILE} not found next to {here} nor in the repository's contracts/")
+
+
+def load_contract_schema(path: Path | None = None) -> dict[str, Any]:
+    """The Spark StructType of a user, in its JSON form (`StructType.fromJson` takes it)."""
+    with open(path or contract_schema_path(), encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
+
+
+def field_kinds(schema: dict[str, Any]) -> dict[str, str]:
+    """Field name -> contract kind (uuid, string, int, date, timestamp), in wire order."""
+    kinds: dict[str, str] = {}
+    for entry in schema["fields"]:
+        spark_type = entry["type"]
+        if entry["name"] == "id":
+            kinds[entry["name"]] = "uuid"
+        elif spark_type == "integer":
+            kinds[entry["name"]] = "int"
+        elif spark_type in ("string", "date", "timestamp"):
+            kinds[entry["name"]] = spark_type
+        else:
+            raise ValueError(f"unsupported Spark type {spark_type!r} of field {entry['name']}")
+    return kinds
+
+
+# Extra value formats of string fields (contracts/users.ts `format`).
+FIELD_FORMATS: dict[str, str] = {
+    "first_name": "name",
+    "last_name": "name",
+    "gender": "gender",
+    "postcode": "postcode",
+    "email": "email",
+    "username": "username",
+    "phone": "phone",
+    "picture": "url",
+}
+
+
+def _valid_date(text: str) -> date | None:
+    if not _date.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _valid_timestamp(text: str) -> datetime | None:
+    if not _timestamp.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _valid_url(text: str) -> bool:
+    if any(character.isspace() for character in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme == "https" and host is not None and "." in host
+
+
+def _js_length(text: str) -> int:
+    """Length in UTF-16 code units, as JavaScript's String.length counts."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _format_ok(fmt: str, value: str) -> bool:
+    if fmt == "name":
+        return _name.fullmatch(value) is not None
+    if fmt == "gender":
+        return value in GENDERS
+    if fmt == "postcode":
+        return _postcode.fullmatch(value) is not None
+    if fmt == "email":
+        return _email.fullmatch(value) is not None
+    if fmt == "username":
+        return _username.fullmatch(value) is not None
+    if fmt == "phone":
+        return _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3
+    if fmt == "url":
+        return _valid_url(value)
+    raise ValueError(f"unknown format {fmt}")
+
+
+def _kind_problem(kind: str, value: object) -> str | None:
+    if kind == "string":
+        if not isinstance(value, str):
+            return "is not a string"
+        length = _js_length(value)
+        if length == 0 or length > MAXIMUM_STRING_LENGTH:
+            return f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
+        return None
+    if kind == "int":
+        # JSON numbers: 5 and 5.0 are the same number (Number.isInteger(5.0) is true).
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "is not a 32-bit integer"
+        if isinstance(value, float) and not value.is_integer():
+            return "is not a 32-bit integer"
+        return None if INT_MIN <= value <= INT_MAX else "is not a 32-bit integer"
+    if kind == "uuid":
+        return None if isinstance(value, str) and _uuid.fullmatch(value) else "is not a lower-case UUID"
+    if kind == "date":
+        return None if isinstance(value, str) and _valid_date(value) else "is not a YYYY-MM-DD date"
+    if kind == "timestamp":
+        if isinstance(value, str) and _valid_timestamp(value):
+            return None
+        return "is not an ISO-8601 UTC timestamp with milliseconds"
+    raise ValueError(f"unknown kind {kind}")
+
+
+def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
+    """Every problem of `value` against the contract (empty list: valid), worded like validate.ts."""
+    if not isinstance(value, dict):
+        return ["record is not an object"]
+    problems = [f"{key}: is not a field of the contract" for key in value if key not in kinds]
+    for name, kind in kinds.items():
+        field_value = value.get(name)
+        if field_value is None:
+            problems.append(f"{name}: is missing")
+            continue
+        problem = _kind_problem(kind, field_value)
+        if problem is None and name in FIELD_FORMATS and isinstance(field_value, str):
+            fmt = FIELD_FORMATS[name]
+            problem = None if _format_ok(fmt, field_value) else f"is not a valid {fmt}"
+        if problem is not None:
+            problems.append(f"{name}: {problem} ({json.dumps(field_value, ensure_ascii=False)[:80]})")
+    if problems:
+        return problems
+    event_time = datetime.fromisoformat(value["event_time"]).timestamp()
+    registered_at = datetime.fromisoformat(value["registered_at"]).timestamp()
+    dob = date.fromisoformat(value["dob"])
+    birth = (dob - date(1970, 1, 1)).days * _DAY_SECONDS
+    age_years = (event_time - birth) / _YEAR_SECONDS
+    if age_years < 18 or age_years > 90:
+        problems.append(f"dob: age {age_years:.2f} years is outside 18..90")
+    if not registered_at > birth:
+        problems.append("registered_at: is not after dob")
+    if not registered_at <= event_time:
+        problems.append("registered_at: is after event_time")
+    if value["street_number"] < 1 or value["street_number"] > 99_999:
+        problems.append("street_number: is outside 1..99999")
+    return problems

@@ -1,0 +1,246 @@
+"""Decoding and validation of Kafka record values, one record at a time and in Arrow batches.
+
+A record is either a valid user (a tuple of the contract's fields, ready for Cassandra) or a
+rejection reason for the dead-letter topic. Nothing here raises on bad data; only an unreachable
+Schema Registry raises (that is an outage, not bad data: the batch is retried).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from .contract import validate_user
+
+CONFLUENT_MAGIC_BYTE = 0
+WIRE_HEADER_BYTES = 5
+
+
+class RegistryUnavailable(Exception):
+    """The Schema Registry did not answer (network error or 5xx): retry, do not dead-letter."""
+
+
+@dataclass(frozen=True)
+class DecoderSettings:
+    """What a decoder needs; picklable, shipped to the executors with the batch function."""
+
+    record_format: str
+    kinds: tuple[tuple[str, str], ...]
+    max_record_bytes: int
+    schema_registry_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One record's outcome: `values` (contract field order) when valid, else `reason`."""
+
+    values: tuple[Any, ...] | None
+    reason: str | None
+
+
+SchemaFetcher = Callable[[int], "dict[str, Any] | None"]
+
+
+def registry_fetcher(url: str, timeout: float = 10.0) -> SchemaFetcher:
+    """Fetches a writer schema by id from a Confluent-compatible registry; None when the id is unknown."""
+
+    def fetch(schema_id: int) -> dict[str, Any] | None:
+        request = urllib.request.Request(
+            f"{url}/schemas/ids/{schema_id}",
+            headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise RegistryUnavailable(
+                f"schema registry {url}: HTTP {error.code} for schema id {schema_id}"
+            ) from error
+        except (urllib.error.URLError, OSError, TimeoutError) as error:
+            raise RegistryUnavailable(f"schema registry {url} unreachable: {error}") from error
+        schema = body.get("schema") if isinstance(body, dict) else None
+        if not isinstance(schema, str):
+            return None
+        parsed: dict[str, Any] = json.loads(schema)
+        return parsed
+
+    return fetch
+
+
+def _timestamp_text(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _json_form(record: dict[str, Any]) -> dict[str, Any]:
+    """Avro logical values (UUID, date, datetime) in their JSON form, so one validator serves both."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, UUID):
+            out[key] = str(value)
+        elif isinstance(value, datetime):
+            out[key] = _timestamp_text(value)
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+class RecordDecoder:
+    """Decodes and validates values of one topic (JSON, or Avro in Confluent wire format)."""
+
+    def __init__(self, settings: DecoderSettings, fetch_schema: SchemaFetcher | None = None) -> None:
+        self.settings = settings
+        self.kinds = dict(settings.kinds)
+        self.names = tuple(self.kinds)
+        self._schemas: dict[int, Any] = {}
+        self._unknown: set[int] = set()
+        if fetch_schema is None and settings.schema_registry_url:
+            fetch_schema = registry_fetcher(settings.schema_registry_url)
+        self._fetch_schema = fetch_schema
+
+    def decode(self, value: bytes | None) -> Decoded:
+        """Decodes, validates and converts one Kafka value."""
+        if value is None or len(value) == 0:
+            return Decoded(None, "empty: the record has no value")
+        if len(value) > self.settings.max_record_bytes:
+            return Decoded(
+                None,
+                f"oversize: {len(value)} bytes is more than "
+                f"MAX_RECORD_BYTES={self.settings.max_record_bytes}",
+            )
+        if self.settings.record_format == "avro":
+            record, reason = self._parse_avro(value)
+        else:
+            record, reason = self._parse_json(value)
+        if reason is not None:
+            return Decoded(None, reason)
+        problems = validate_user(record, self.kinds)
+        if problems:
+            return Decoded(None, "invalid: " + "; ".join(problems))
+        assert isinstance(record, dict)
+        return Decoded(tuple(record[name] for name in self.names), None)
+
+    @staticmethod
+    def _parse_json(value: bytes) -> tuple[object, str | None]:
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return None, f"unparsable: not UTF-8 ({error.reason} at byte {error.start})"
+        try:
+            return json.loads(text), None
+        except (json.JSONDecodeError, RecursionError) as error:
+            detail = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
+            return None, f"unparsable: not JSON ({detail})"
+
+    def _parse_avro(self, value: bytes) -> tuple[object, str | None]:
+        from fastavro import parse_schema, schemaless_reader
+
+        if len(value) < WIRE_HEADER_BYTES or value[0] != CONFLUENT_MAGIC_BYTE:
+            return (
+                None,
+                f"unparsable: not Confluent wire format (first byte 0x{value[0]:02x}, {len(value)} bytes)",
+            )
+        schema_id = int.from_bytes(value[1:WIRE_HEADER_BYTES], "big")
+        schema = self._schemas.get(schema_id)
+        if schema is None:
+            if schema_id in self._unknown or self._fetch_schema is None:
+                return None, f"unknown schema id {schema_id}"
+            raw = self._fetch_schema(schema_id)
+            if raw is None:
+                self._unknown.add(schema_id)
+                return None, f"unknown schema id {schema_id}"
+            try:
+                schema = parse_schema(raw)
+            except Exception as error:  # noqa: BLE001 - any schema the registry holds but fastavro refuses
+                self._unknown.add(schema_id)
+                return None, f"unusable schema id {schema_id}: {error}"
+            self._schemas[schema_id] = schema
+        stream = io.BytesIO(value)
+        stream.seek(WIRE_HEADER_BYTES)
+        try:
+            record = schemaless_reader(stream, schema, None)
+        except Exception as error:  # noqa: BLE001 - fastavro raises many types on corrupt input
+            return (
+                None,
+                f"unparsable: Avro payload does not match schema id {schema_id} ({type(error).__name__})",
+            )
+        if stream.tell() != len(value):
+            return None, f"unparsable: {len(value) - stream.tell()} trailing bytes after the Avro record"
+        if not isinstance(record, dict):
+            return None, "invalid: record is not an object"
+        return _json_form(record), None
+
+
+# Columns of a decoded batch (besides the contract's fields): see `decoded_columns`.
+META_COLUMNS = ("dlq_reason", "kafka_key", "kafka_value", "kafka_topic", "kafka_partition", "kafka_offset")
+
+
+def decode_arrow_batches(settings: DecoderSettings) -> Callable[[Iterable[Any]], Iterator[Any]]:
+    """The function for `DataFrame.mapInArrow`: Kafka rows in, contract fields + reason + source out.
+
+    Valid rows carry the fields (strings as sent; street_number as int) and a null reason and value;
+    invalid rows carry null fields, the reason and the original key/value bytes.
+    """
+
+    def run(batches: Iterable[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        decoder = RecordDecoder(settings)
+        names = decoder.names
+        field_types = [pa.int32() if kind == "int" else pa.string() for _, kind in settings.kinds]
+        schema = pa.schema(
+            [pa.field(name, kind) for name, kind in zip(names, field_types, strict=True)]
+            + [
+                pa.field("dlq_reason", pa.string()),
+                pa.field("kafka_key", pa.binary()),
+                pa.field("kafka_value", pa.binary()),
+                pa.field("kafka_topic", pa.string()),
+                pa.field("kafka_partition", pa.int32()),
+                pa.field("kafka_offset", pa.int64()),
+            ]
+        )
+        width = len(names)
+        for batch in batches:
+            keys = batch.column("key").to_pylist()
+            values = batch.column("value").to_pylist()
+            columns: list[list[Any]] = [[] for _ in range(width)]
+            reasons: list[str | None] = []
+            out_keys: list[bytes | None] = []
+            out_values: list[bytes | None] = []
+            for key, value in zip(keys, values, strict=True):
+                outcome = decoder.decode(value)
+                if outcome.values is not None:
+                    for index in range(width):
+                        columns[index].append(outcome.values[index])
+                    reasons.append(None)
+                    out_keys.append(None)
+                    out_values.append(None)
+                else:
+                    for index in range(width):
+                        columns[index].append(None)
+                    reasons.append(outcome.reason)
+                    out_keys.append(key)
+                    out_values.append(value)
+            arrays = [pa.array(column, type=kind) for column, kind in zip(columns, field_types, strict=True)]
+            arrays += [
+                pa.array(reasons, type=pa.string()),
+                pa.array(out_keys, type=pa.binary()),
+                pa.array(out_values, type=pa.binary()),
+                batch.column("topic").cast(pa.string()),
+                batch.column("partition").cast(pa.int32()),
+                batch.column("offset").cast(pa.int64()),
+            ]
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return run
