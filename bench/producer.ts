@@ -40,6 +40,9 @@ interface Measurement {
   readonly records_per_second: number;
   readonly megabytes_per_second: number;
   readonly average_record_bytes: number;
+  /** CPU seconds of the producer process (all threads); a figure that survives a busy machine. */
+  readonly cpu_seconds?: number;
+  readonly records_per_cpu_second?: number;
 }
 
 function measurement(scenario: string, summary: RunSummary): Measurement {
@@ -50,6 +53,8 @@ function measurement(scenario: string, summary: RunSummary): Measurement {
     records_per_second: summary.records_per_second,
     megabytes_per_second: summary.megabytes_per_second,
     average_record_bytes: Math.round(summary.bytes / Math.max(summary.sent, 1)),
+    cpu_seconds: summary.cpu_seconds,
+    records_per_cpu_second: Math.round(summary.sent / Math.max(summary.cpu_seconds, 1e-3)),
   };
 }
 
@@ -71,7 +76,12 @@ async function publishOnly(
 ): Promise<Measurement> {
   const batchRecords = batchRecordsFor(0);
   const source = await pregenerated({
-    encoder: { seed: 1, format: options.format, ...(schemaId === undefined ? {} : { schemaId }) },
+    encoder: {
+      seed: 1,
+      format: options.format,
+      partitionCount: partitions,
+      ...(schemaId === undefined ? {} : { schemaId }),
+    },
     count: options.count,
     batchRecords,
     batchBytes: Math.min(partitions, 12) * 700 * 1024,

@@ -24,7 +24,12 @@ port.on("message", (request: WorkerRequest) => {
   for (let made = 0; made < request.batches && remaining > 0; made++) {
     const batch = encoder.nextBatch(Math.min(request.records, remaining), request.bytes);
     remaining -= batch.records;
-    reply({ type: "batch", batch }, [batch.bytes.buffer as ArrayBuffer, batch.offsets.buffer as ArrayBuffer]);
+    const transfer = [
+      batch.bytes.buffer,
+      batch.offsets.buffer,
+      ...(batch.partitions ? [batch.partitions.buffer] : []),
+    ];
+    reply({ type: "batch", batch }, transfer as ArrayBuffer[]);
   }
   if (remaining <= 0) reply({ type: "done" });
 });

@@ -44,6 +44,8 @@ export class UserGenerator {
   private readonly sequenceClock: boolean;
   private readonly referenceTime: number;
   private index = 0;
+  /** Numeric times of the last record (see {@link lastTimes}). */
+  private readonly times = { dobDays: 0, registeredAt: 0, eventTime: 0 };
 
   constructor(options: GeneratorOptions) {
     this.random = new Random(options.seed);
@@ -55,6 +57,14 @@ export class UserGenerator {
   /** Number of records made so far. */
   get generated(): number {
     return this.index;
+  }
+
+  /**
+   * The numeric forms of the last record's dates (days since the epoch, epoch milliseconds), so
+   * that binary encoders need not parse the text forms back. Overwritten by each {@link next}.
+   */
+  get lastTimes(): { readonly dobDays: number; readonly registeredAt: number; readonly eventTime: number } {
+    return this.times;
   }
 
   /** Makes the next record. */
@@ -75,6 +85,10 @@ export class UserGenerator {
     const birth =
       eventTime - minimumAgeMilliseconds - random.float() * (maximumAgeMilliseconds - minimumAgeMilliseconds);
     const registeredAt = eventTime - Math.floor(random.float() * maximumMembershipMilliseconds);
+    const times = this.times;
+    times.dobDays = Math.floor(birth / dayMilliseconds);
+    times.registeredAt = registeredAt;
+    times.eventTime = eventTime;
     const digits = random.integer(0, 9999).toString().padStart(4, "0");
     const separator = number % 3 === 0 ? "_" : ".";
     return {

@@ -63,8 +63,9 @@ test("parseOptions: every bad value is a UsageError naming the flag", (t) => {
 });
 
 test("batch size follows the rate: large at full speed, ~20 sends a second when limited", (t) => {
-  t.is(batchRecordsFor(0), 16_000);
+  t.is(batchRecordsFor(0), 2_000);
   t.is(batchRecordsFor(1_000), 50);
+  t.is(batchRecordsFor(1_000_000), 2_000);
   t.is(batchRecordsFor(5), 1);
 });
 

@@ -13,6 +13,7 @@ import {
   encodeUserJson,
 } from "../../../producer/src/encoding";
 import { UserGenerator } from "../../../producer/src/generator";
+import { murmur2, partitionOfKey } from "../../../producer/src/partition";
 
 const users = (() => {
   const generator = new UserGenerator({ seed: 11, eventTime: "sequence" });
@@ -121,4 +122,26 @@ test("closing the worker source early ends it", async (t) => {
   t.truthy(await source.next());
   await source.close();
   t.is(await source.next(), undefined);
+});
+
+test("partitions are computed like Kafka's default partitioner (murmur2 of the key)", (t) => {
+  // kafkajs's own (Java-compatible) implementation is the reference.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (
+    key: Buffer,
+  ) => number;
+  for (const text of ["", "a", "ab", "abc", "abcd", "abcde", ...users.slice(0, 500).map((user) => user.id)]) {
+    const key = Buffer.from(text);
+    t.is(murmur2(key), kafkajsMurmur2(key), text);
+  }
+  const batch = new BatchEncoder({ seed: 11, format: "json", partitionCount: 6 }).nextBatch(600, 1 << 20);
+  const messages = messagesOf(batch);
+  t.true(
+    messages.every((message) => message.partition === partitionOfKey(message.key, 0, message.key.length, 6)),
+  );
+  t.is(new Set(messages.map((message) => message.partition)).size, 6);
+  t.is(
+    messagesOf(new BatchEncoder({ seed: 1, format: "json" }).nextBatch(5, 1 << 20))[0]!.partition,
+    undefined,
+  );
 });
