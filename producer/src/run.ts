@@ -28,6 +28,8 @@ export interface RunSummary {
   readonly seed: number;
   /** CPU seconds used by the whole process (all threads) during the run. */
   readonly cpu_seconds: number;
+  /** Peak resident memory of the process, in MB (flat in --count: generation is bounded by backpressure). */
+  readonly max_rss_megabytes: number;
 }
 
 /** Hooks and knobs of {@link runProducer} beyond the CLI options. */
@@ -192,6 +194,7 @@ export async function runProducer(options: ProducerOptions, context: RunContext)
     ...(stoppedBy === undefined ? {} : { stopped_by: stoppedBy }),
     seed,
     cpu_seconds: round((cpu.user + cpu.system) / 1e6),
+    max_rss_megabytes: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   if (failure !== undefined) throw Object.assign(failure, { summary });
   return summary;

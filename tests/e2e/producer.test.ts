@@ -200,3 +200,18 @@ test.serial("the broker stopped for 10 s and restarted mid-run: exactly all ids,
   t.is(messages.length, count, "no record lost or duplicated");
   t.deepEqual(keysOf(messages).sort(), idsOfSeed(9, count).sort());
 });
+
+test.serial("memory stays flat: 20x the records, about the same peak RSS", async (t) => {
+  const bootstrap = services().kafka.bootstrap;
+  const peak = async (count: number): Promise<number> => {
+    const topic = await newTopic("users-memory");
+    const run = await runCli(["--brokers", bootstrap, "--topic", topic, "--count", String(count)], {});
+    t.is(run.status, 0, run.stderr);
+    t.like(run.summary, { sent: count });
+    return Number(run.summary?.max_rss_megabytes);
+  };
+  const small = await peak(10_000);
+  const large = await peak(200_000);
+  t.log(`peak RSS: ${small} MB for 10,000 records, ${large} MB for 200,000`);
+  t.true(large < small + 100, `${large} MB vs ${small} MB`);
+});
