@@ -11,8 +11,8 @@
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { userAvroSchema } from "../contracts/users";
@@ -141,6 +141,7 @@ async function producerPerformance(
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
   process.stderr.write(`bench:producer: ${records} records per scenario, ${partitions} partitions\n`);
   let registryProblem: string | undefined;
   const harness = await startServices({
@@ -221,8 +222,20 @@ async function main(): Promise<void> {
     const report = {
       benchmark: "producer",
       time: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown" },
-      settings: { records, partitions, acks: "all", idempotent: true, compression: "none", cli: producerCli },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? "unknown",
+        load_average_1m_at_start: loadAtStart,
+        load_average_1m_at_end: Math.round(loadavg()[0]! * 100) / 100,
+      },
+      settings: {
+        records,
+        partitions,
+        acks: "all",
+        idempotent: true,
+        compression: "none",
+        cli: relative(join(__dirname, ".."), producerCli),
+      },
       results,
       ratios_to_producer_performance: Object.fromEntries(
         results.filter((m) => m !== reference).map((m) => [m.scenario, ratio(m)]),
