@@ -201,6 +201,21 @@ test.serial("the broker stopped for 10 s and restarted mid-run: exactly all ids,
   t.deepEqual(keysOf(messages).sort(), idsOfSeed(9, count).sort());
 });
 
+test.serial("--rate and --duration: about the asked rate, stopped by the duration, exit 0", async (t) => {
+  const topic = await newTopic("users-rate");
+  const bootstrap = services().kafka.bootstrap;
+  const run = await runCli(
+    ["--brokers", bootstrap, "--topic", topic, "--count", "0", "--rate", "2000", "--duration", "3"],
+    {},
+  );
+  t.is(run.status, 0, run.stderr);
+  t.like(run.summary, { failed: 0, stopped_by: "duration" });
+  const sent = Number(run.summary?.sent);
+  t.true(sent >= 4_000 && sent <= 6_200, `sent ${sent}`);
+  t.true(Number(run.summary?.records_per_second) <= 2_100);
+  t.is((await readTopic(bootstrap, topic)).length, sent);
+});
+
 test.serial("memory stays flat: 20x the records, about the same peak RSS", async (t) => {
   const bootstrap = services().kafka.bootstrap;
   const peak = async (count: number): Promise<number> => {
@@ -215,3 +230,34 @@ test.serial("memory stays flat: 20x the records, about the same peak RSS", async
   t.log(`peak RSS: ${small} MB for 10,000 records, ${large} MB for 200,000`);
   t.true(large < small + 100, `${large} MB vs ${small} MB`);
 });
+
+// Last: it leaves the broker stopped.
+test.serial(
+  "the broker gone for good mid-run: the send fails after its retries, one clear line, exit 1",
+  async (t) => {
+    const topic = await newTopic("users-broker-gone");
+    const { kafka } = services();
+    const broker = restartedBroker ?? services().processes.find((managed) => managed.service === "kafka");
+    if (broker === undefined) return t.fail("no kafka process in the harness");
+    let stopping: Promise<void> | undefined;
+    const run = await runCli(
+      ["--brokers", kafka.bootstrap, "--topic", topic, "--count", "0", "--rate", "5000"],
+      {},
+      {
+        timeoutMs: 240_000,
+        onLine: (line) => {
+          if (stopping === undefined && line.event === "progress" && Number(line.sent) >= 10_000) {
+            stopping = broker.stop();
+          }
+        },
+      },
+    );
+    await stopping;
+    t.is(run.status, 1);
+    t.true(Number(run.summary?.failed) > 0);
+    t.true(Number(run.summary?.sent) >= 10_000);
+    const lines = run.stderr.trim().split("\n");
+    t.is(lines.length, 1, run.stderr);
+    t.regex(lines[0]!, /^producer: Unable to send \d+ records to topic "users-broker-gone_[^"]+": /);
+  },
+);
