@@ -98,6 +98,20 @@ test.serial("Avro through the real registry: Confluent wire format, decodable by
   t.deepEqual(problems, []);
 });
 
+test.serial("gzip compression: every record arrives and decodes", async (t) => {
+  const topic = await newTopic("users-gzip");
+  const bootstrap = services().kafka.bootstrap;
+  const run = await runCli(
+    ["--brokers", bootstrap, "--topic", topic, "--count", "20000", "--compression", "gzip", "--seed", "3"],
+    {},
+  );
+  t.is(run.status, 0, run.stderr);
+  t.like(run.summary, { sent: 20_000, failed: 0 });
+  const messages = await readTopic(bootstrap, topic);
+  t.deepEqual(keysOf(messages).sort(), idsOfSeed(3, 20_000).sort());
+  t.deepEqual(validateUser(JSON.parse(messages[0]!.value!.toString())), []);
+});
+
 test.serial("a missing topic is one clear line and exit 1", async (t) => {
   const run = await runCli(
     ["--brokers", services().kafka.bootstrap, "--topic", "no-such-topic", "--count", "10"],
