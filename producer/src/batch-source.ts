@@ -52,6 +52,7 @@ export class WorkerBatchSource implements BatchSource {
   private readonly ready = new Array<EncodedBatch>();
   private readonly waiting = new Array<(batch: EncodedBatch | undefined) => void>();
   private finished = false;
+  private closed = false;
   private failure: Error | undefined;
 
   constructor(private readonly options: WorkerBatchSourceOptions) {
@@ -83,6 +84,7 @@ export class WorkerBatchSource implements BatchSource {
   }
 
   private onReply(reply: WorkerReply): void {
+    if (this.closed) return;
     if (reply.type === "ready") this.request(this.options.queueDepth ?? 4);
     else if (reply.type === "done") this.finish();
     else {
@@ -100,6 +102,7 @@ export class WorkerBatchSource implements BatchSource {
 
   async next(): Promise<EncodedBatch | undefined> {
     if (this.failure !== undefined) throw this.failure;
+    if (this.closed) return undefined;
     let batch = this.ready.shift();
     if (batch === undefined) {
       if (this.finished) return undefined;
@@ -111,6 +114,7 @@ export class WorkerBatchSource implements BatchSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.finished = true;
     this.ready.length = 0;
     for (const waiter of this.waiting.splice(0)) waiter(undefined);
