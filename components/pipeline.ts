@@ -1,8 +1,18 @@
 /**
- * StreamingPipeline: the whole pipeline from one args object, realized through one target.
- * This issue's slice: ZooKeeper (or KRaft), Kafka, Schema Registry, optional Control Center and topics.
+ * StreamingPipeline: the whole pipeline from one args object, realized through one target:
+ * ZooKeeper (or KRaft), Kafka, Schema Registry, optional Control Center, topics (plus the users
+ * topic's dead-letter topic), Cassandra with its schema, a Spark cluster, the users streaming job and
+ * the producer image.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { CassandraArgs } from "./cassandra";
+import { Cassandra } from "./cassandra";
+import type { ProducerArgs } from "./producer";
+import { Producer } from "./producer";
+import type { SparkClusterArgs } from "./spark-cluster";
+import { SparkCluster } from "./spark-cluster";
+import type { RecordFormat, SparkStreamingJobArgs } from "./spark-streaming-job";
+import { SparkStreamingJob } from "./spark-streaming-job";
 import type { ControlCenterArgs } from "./control-center";
 import { ControlCenter } from "./control-center";
 import type { KafkaArgs } from "./kafka";
@@ -41,6 +51,21 @@ export interface StreamingPipelineArgs {
   readonly controlCenter?: PipelineControlCenterArgs;
   /** Topics to create. @default [{ topicName: "users_created" }] */
   readonly topics?: readonly Omit<KafkaTopicArgs, "target" | "kafka">[];
+  /** The topic the producer writes and the streaming job reads; its `<name>.dlq` topic is added. @default the first topic */
+  readonly usersTopic?: string;
+  /** Encoding of user records (producer and streaming job). @default "json" */
+  readonly recordFormat?: RecordFormat;
+  /** Cassandra settings. @default {} (one node) */
+  readonly cassandra?: Omit<CassandraArgs, "target">;
+  /** Spark cluster settings. @default {} (one worker) */
+  readonly spark?: Omit<SparkClusterArgs, "target">;
+  /** Streaming job settings. @default {} */
+  readonly streamingJob?: Omit<
+    SparkStreamingJobArgs,
+    "target" | "cluster" | "kafka" | "topic" | "cassandra" | "schemaRegistry" | "recordFormat"
+  >;
+  /** Producer image settings. @default {} */
+  readonly producer?: Omit<ProducerArgs, "target" | "kafka" | "topic" | "schemaRegistry" | "format">;
 }
 
 /** The streaming pipeline. */
@@ -52,6 +77,12 @@ export class StreamingPipeline extends pulumi.ComponentResource {
   /** Control Center, when enabled. */
   public readonly controlCenter: ControlCenter | undefined;
   public readonly topics: readonly KafkaTopic[];
+  /** The users topic's dead-letter topic. */
+  public readonly deadLetterTopic: KafkaTopic;
+  public readonly cassandra: Cassandra;
+  public readonly spark: SparkCluster;
+  public readonly streamingJob: SparkStreamingJob;
+  public readonly producer: Producer;
   /** In-network bootstrap servers. */
   public readonly bootstrapServers: pulumi.Output<string>;
   /** Host bootstrap servers (Docker), undefined elsewhere. */
@@ -116,6 +147,61 @@ export class StreamingPipeline extends pulumi.ComponentResource {
           { ...topic, target: args.target, kafka: this.kafka },
           child,
         ),
+    );
+
+    const usersTopicName = args.usersTopic ?? topics[0]?.topicName;
+    const usersTopic = this.topics.find((topic) => topic.topicName === usersTopicName);
+    if (!usersTopic) {
+      throw new pulumi.ResourceError(
+        `Unable to create pipeline ${name}: usersTopic "${usersTopicName}" is not one of the topics (${topics.map((t) => t.topicName).join(", ")}).`,
+        this,
+      );
+    }
+    const usersTopicArgs = topics.find((topic) => topic.topicName === usersTopicName);
+    this.deadLetterTopic = new KafkaTopic(
+      `${name}-topic-${usersTopic.topicName}.dlq`,
+      {
+        ...usersTopicArgs,
+        topicName: `${usersTopic.topicName}.dlq`,
+        target: args.target,
+        kafka: this.kafka,
+      },
+      child,
+    );
+    const recordFormat = args.recordFormat ?? "json";
+    const avro = recordFormat === "avro" ? { schemaRegistry: this.schemaRegistry } : {};
+    this.cassandra = new Cassandra(
+      `${name}-cassandra`,
+      { ...(args.cassandra ?? {}), target: args.target },
+      child,
+    );
+    this.spark = new SparkCluster(`${name}-spark`, { ...(args.spark ?? {}), target: args.target }, child);
+    this.streamingJob = new SparkStreamingJob(
+      `${name}-users-stream`,
+      {
+        ...(args.streamingJob ?? {}),
+        target: args.target,
+        cluster: this.spark,
+        kafka: this.kafka,
+        topic: usersTopic,
+        deadLetterTopic: this.deadLetterTopic,
+        cassandra: this.cassandra,
+        recordFormat,
+        ...avro,
+      },
+      child,
+    );
+    this.producer = new Producer(
+      `${name}-producer`,
+      {
+        ...(args.producer ?? {}),
+        target: args.target,
+        kafka: this.kafka,
+        topic: usersTopic,
+        format: recordFormat,
+        ...avro,
+      },
+      child,
     );
 
     this.bootstrapServers = pulumi.output(this.kafka.bootstrapServers);

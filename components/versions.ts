@@ -15,3 +15,20 @@ export const confluentEntrypoint = ["/etc/confluent/docker/run"] as const;
 
 /** Confluent images run as `appuser` (uid/gid 1000): Kubernetes runs them non-root as that user. */
 export const confluentUser = { uid: 1000, gid: 1000 } as const;
+
+/** Apache Cassandra 5.0.x: the official image (same version the test harness runs from Maven Central). */
+export const cassandraVersion = "5.0.9";
+
+/** Apache Spark 3.5.x (Scala 2.12, Java 17, Python 3): the official image; pyspark and the connectors match it. */
+export const sparkVersion = "3.5.7";
+
+/** The official Spark image for a version. */
+export function sparkImage(version: string): string {
+  return `apache/spark:${version}-scala2.12-java17-python3-ubuntu`;
+}
+
+/** The official Spark image runs as `spark` (uid/gid 185). */
+export const sparkUser = { uid: 185, gid: 185 } as const;
+
+/** The official Cassandra image's `cassandra` user (uid/gid 999). */
+export const cassandraUser = { uid: 999, gid: 999 } as const;

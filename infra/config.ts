@@ -77,6 +77,44 @@ const topicSchema = z.strictObject({
     .default(168),
 });
 
+const cassandraSchema = z.strictObject({
+  version: pattern(/^5\.0\.\d+$/, "an exact Cassandra 5.0 tag such as 5.0.9 (never latest)").default("5.0.9"),
+  nodes: integer(1, 99).default(1),
+  datacenter: pattern(/^[A-Za-z0-9_-]{1,48}$/, "letters, digits, '_' or '-'").default("datacenter1"),
+  keyspace: pattern(
+    /^[a-z][a-z0-9_]{0,47}$/,
+    "a CQL identifier: lower-case letter, then letters, digits or '_'",
+  ).default("pipeline"),
+  table: pattern(
+    /^[a-z][a-z0-9_]{0,47}$/,
+    "a CQL identifier: lower-case letter, then letters, digits or '_'",
+  ).default("users"),
+  replicationFactor: integer(1).optional(),
+  storageSize: storageSize.default("20Gi"),
+  memoryMiB: memoryMiB(1024).default(2048),
+  cpu: positive("cores").default(1),
+  hostPort: port.default(9042),
+});
+
+const sparkSchema = z.strictObject({
+  version: pattern(/^3\.5\.\d+$/, "an exact Spark 3.5 version such as 3.5.7").default("3.5.7"),
+  workers: integer(1, 50).default(1),
+  workerCores: integer(1, 64).default(1),
+  workerMemoryMiB: memoryMiB(512).default(2048),
+  masterUiHostPort: port.default(8080),
+});
+
+const streamingJobSchema = z.strictObject({
+  triggerInterval: pattern(
+    /^[1-9][0-9]* (second|seconds|minute|minutes)$/,
+    'a Spark trigger interval such as "5 seconds" or "1 minute"',
+  ).default("5 seconds"),
+  maxOffsetsPerTrigger: integer(100, 100_000_000).default(100_000),
+  executorCores: integer(1, 64).optional(),
+  executorMemoryMiB: memoryMiB(512).optional(),
+  checkpointSize: storageSize.default("5Gi"),
+});
+
 const dockerSchema = z.strictObject({
   hostIp: pattern(ipv4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 exposes ports to your network)").default(
     "127.0.0.1",
@@ -110,6 +148,10 @@ const stackSchema = z
       .array(topicSchema, { error: "a list of topics" })
       .min(1, { error: "at least one topic" })
       .default([topicSchema.parse({ name: "users_created" })]),
+    recordFormat: z.enum(["json", "avro"], { error: '"json" or "avro"' }).default("json"),
+    cassandra: cassandraSchema.default(cassandraSchema.parse({})),
+    spark: sparkSchema.default(sparkSchema.parse({})),
+    streamingJob: streamingJobSchema.default(streamingJobSchema.parse({})),
     docker: dockerSchema.optional(),
     kubernetes: kubernetesSchema.optional(),
   })
@@ -135,6 +177,27 @@ const stackSchema = z
         issue(["topics", index, "name"], "a name not used by another topic");
       }
     });
+    if (
+      config.cassandra.replicationFactor !== undefined &&
+      config.cassandra.replicationFactor > config.cassandra.nodes
+    ) {
+      issue(["cassandra", "replicationFactor"], `at most cassandra.nodes (${config.cassandra.nodes})`);
+    }
+    if ((config.streamingJob.executorCores ?? 0) > config.spark.workerCores) {
+      issue(["streamingJob", "executorCores"], `at most spark.workerCores (${config.spark.workerCores})`);
+    }
+    if ((config.streamingJob.executorMemoryMiB ?? 0) > config.spark.workerMemoryMiB) {
+      issue(
+        ["streamingJob", "executorMemoryMiB"],
+        `at most spark.workerMemoryMiB (${config.spark.workerMemoryMiB})`,
+      );
+    }
+    if (config.target === "kubernetes" && config.kubernetes?.imageRegistry === undefined) {
+      issue(
+        ["kubernetes", "imageRegistry"],
+        "a registry the cluster pulls from (e.g. ghcr.io/acme): the producer and streaming-job images are pushed there",
+      );
+    }
     if (config.target === "docker" && config.kubernetes !== undefined) {
       issue(["kubernetes"], 'unset on the docker target (it applies to target "kubernetes" only)');
     }
@@ -151,6 +214,8 @@ const stackSchema = z
       for (let i = 0; i < brokers; i++) claim(config.kafka.hostPort + i, ["kafka", "hostPort"]);
       claim(config.schemaRegistry.hostPort, ["schemaRegistry", "hostPort"]);
       if (config.controlCenter.enabled) claim(config.controlCenter.hostPort, ["controlCenter", "hostPort"]);
+      claim(config.cassandra.hostPort, ["cassandra", "hostPort"]);
+      claim(config.spark.masterUiHostPort, ["spark", "masterUiHostPort"]);
     }
   });
 

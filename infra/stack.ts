@@ -27,6 +27,26 @@ export interface StackOutputs {
   readonly controlCenterUrl: pulumi.Output<string | undefined>;
   /** Created topics. */
   readonly topics: readonly string[];
+  /** The users topic's dead-letter topic. */
+  readonly deadLetterTopic: string;
+  /** Cassandra contact points inside the network/cluster. */
+  readonly cassandraContactPoints: string;
+  /** Cassandra on the Docker host (`localhost:<port>`); undefined on Kubernetes. */
+  readonly cassandraHostContactPoint: string | undefined;
+  /** The application role the streaming job uses. */
+  readonly cassandraUsername: string;
+  /** Its generated password (secret). */
+  readonly cassandraPassword: pulumi.Output<string>;
+  /** The admin superuser's generated password (secret; the user is `admin`). */
+  readonly cassandraAdminPassword: pulumi.Output<string>;
+  /** `spark://...:7077` inside the network/cluster. */
+  readonly sparkMasterUrl: string;
+  /** Spark master web UI (host URL on Docker). */
+  readonly sparkMasterUiUrl: string;
+  /** The producer image Airflow runs. */
+  readonly producerImage: pulumi.Output<string>;
+  /** The streaming job image. */
+  readonly streamingJobImage: pulumi.Output<string>;
 }
 
 /** The target a stack config asks for. */
@@ -59,6 +79,8 @@ export function pipelineArgsFrom(config: StackConfig, target: Target): Streaming
   const { hostPort: kafkaHostPort, ...kafka } = config.kafka;
   const { hostPort: registryHostPort, ...schemaRegistry } = config.schemaRegistry;
   const { hostPort: controlCenterHostPort, ...controlCenter } = config.controlCenter;
+  const { hostPort: cassandraHostPort, ...cassandra } = config.cassandra;
+  const { masterUiHostPort, ...spark } = config.spark;
   return {
     target,
     confluentVersion: config.confluentVersion,
@@ -72,6 +94,10 @@ export function pipelineArgsFrom(config: StackConfig, target: Target): Streaming
       ...(topic.replicationFactor !== undefined ? { replicationFactor: topic.replicationFactor } : {}),
       retentionMs: topic.retentionHours === -1 ? -1 : Math.round(topic.retentionHours * 3_600_000),
     })),
+    recordFormat: config.recordFormat,
+    cassandra: { ...cassandra, ...(publish ? { hostPort: cassandraHostPort } : {}) },
+    spark: { ...spark, ...(publish ? { masterUiHostPort } : {}) },
+    streamingJob: config.streamingJob,
   };
 }
 
@@ -97,5 +123,15 @@ export function deployStack(raw: Record<string, unknown>): StackOutputs {
     schemaRegistryHostUrl: pipeline.schemaRegistryHostUrl,
     controlCenterUrl: pipeline.controlCenterUrl,
     topics: pipeline.topics.map((topic) => topic.topicName),
+    deadLetterTopic: pipeline.deadLetterTopic.topicName,
+    cassandraContactPoints: pipeline.cassandra.contactPoints,
+    cassandraHostContactPoint: pipeline.cassandra.hostContactPoint,
+    cassandraUsername: pipeline.cassandra.appUsername,
+    cassandraPassword: pipeline.cassandra.appPassword,
+    cassandraAdminPassword: pipeline.cassandra.adminPassword,
+    sparkMasterUrl: pipeline.spark.masterUrl,
+    sparkMasterUiUrl: pipeline.spark.masterUiUrl,
+    producerImage: pipeline.producer.image,
+    streamingJobImage: pipeline.streamingJob.image,
   };
 }

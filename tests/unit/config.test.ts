@@ -72,7 +72,12 @@ const badConfigs: {
   },
   {
     title: "topic replication factor > brokers",
-    raw: { target: "kubernetes", kafka: { brokers: 2 }, topics: [{ name: "users", replicationFactor: 3 }] },
+    raw: {
+      target: "kubernetes",
+      kubernetes: { imageRegistry: "r" },
+      kafka: { brokers: 2 },
+      topics: [{ name: "users", replicationFactor: 3 }],
+    },
     key: "data-pipeline:topics[0].replicationFactor",
     value: "3",
     allowed: "at most kafka.brokers (2)",

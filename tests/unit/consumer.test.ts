@@ -25,7 +25,11 @@ test.serial("builds a pipeline on Docker from the package root", async (t) => {
 });
 
 test.serial("builds a pipeline on Kubernetes from the package root", async (t) => {
-  const target = new KubernetesTarget("cluster", { namespace: "events", createNamespace: false });
+  const target = new KubernetesTarget("cluster", {
+    namespace: "events",
+    createNamespace: false,
+    imageRegistry: "registry.example.com/team",
+  });
   const pipeline = new StreamingPipeline("events", { target, kafka: { mode: "kraft", brokers: 3 } });
   await settle();
   t.is(
@@ -65,16 +69,29 @@ test.serial("a third target plugs in without touching a component", async (t) =>
   });
   t.deepEqual(
     services.map((spec) => spec.name),
-    ["zookeeper", "kafka", "schema-registry", "control-center"],
+    [
+      "zookeeper",
+      "kafka",
+      "schema-registry",
+      "control-center",
+      "cassandra",
+      "spark-master",
+      "spark-worker",
+      "users-stream",
+    ],
   );
   t.deepEqual(
     jobs.map((spec) => spec.name),
-    ["topic-users-created"],
+    ["topic-users-created", "topic-users-created-dlq", "cassandra-schema"],
   );
   t.is(await valueOf(pipeline.bootstrapServers), "kafka-0.internal:9092");
 });
 
 test.serial("the root exports the config validator", (t) => {
-  t.is(parseStackConfig({ target: "kubernetes" }).kubernetes, undefined);
+  t.is(
+    parseStackConfig({ target: "kubernetes", kubernetes: { imageRegistry: "ghcr.io/acme" } }).kubernetes
+      ?.namespace,
+    "data-pipeline",
+  );
   t.throws(() => parseStackConfig({ target: "swarm" }));
 });

@@ -5,7 +5,17 @@
 import test from "ava";
 import { registeredResources, resetRegistered, settle } from "./support/mocks";
 import type { RegisteredResource } from "./support/mocks";
-import { ControlCenter, Kafka, KafkaTopic, SchemaRegistry, ZooKeeper } from "../../components";
+import {
+  Cassandra,
+  ControlCenter,
+  Kafka,
+  KafkaTopic,
+  Producer,
+  SchemaRegistry,
+  SparkCluster,
+  SparkStreamingJob,
+  ZooKeeper,
+} from "../../components";
 import type { Target } from "../../components";
 import { DockerTarget } from "../../infra/docker";
 import { KubernetesTarget } from "../../infra/kubernetes";
@@ -14,7 +24,11 @@ test.beforeEach(() => resetRegistered());
 
 const targets: Record<string, () => Target> = {
   docker: () => new DockerTarget("docker"),
-  kubernetes: () => new KubernetesTarget("kubernetes", { namespace: "data-pipeline" }),
+  kubernetes: () =>
+    new KubernetesTarget("kubernetes", {
+      namespace: "data-pipeline",
+      imageRegistry: "registry.example.com/team",
+    }),
 };
 
 /** The resources a component created (its descendants), in a stable order. */
@@ -43,13 +57,23 @@ function buildAll(target: Target): Record<string, string> {
   const kafka = new Kafka("golden-kafka", { target, zookeeper, hostPort: 9094 });
   const schemaRegistry = new SchemaRegistry("golden-schema-registry", { target, kafka, hostPort: 8081 });
   new ControlCenter("golden-control-center", { target, kafka, schemaRegistry, hostPort: 9021 });
-  new KafkaTopic("golden-topic", { target, kafka, topicName: "users_created" });
+  const topic = new KafkaTopic("golden-topic", { target, kafka, topicName: "users_created" });
+  const cassandra = new Cassandra("golden-cassandra", { target, hostPort: 9042 });
+  const cluster = new SparkCluster("golden-spark", { target, masterUiHostPort: 8080 });
+  // Fixed tag and context: the golden output must not depend on the checkout's path or contents.
+  const build = { imageTag: "golden", buildContext: "/build" };
+  new SparkStreamingJob("golden-stream", { target, cluster, kafka, topic, cassandra, ...build });
+  new Producer("golden-producer", { target, kafka, topic, ...build });
   return {
     ZooKeeper: "golden-zookeeper",
     Kafka: "golden-kafka",
     SchemaRegistry: "golden-schema-registry",
     ControlCenter: "golden-control-center",
     KafkaTopic: "golden-topic",
+    Cassandra: "golden-cassandra",
+    SparkCluster: "golden-spark",
+    SparkStreamingJob: "golden-stream",
+    Producer: "golden-producer",
   };
 }
 

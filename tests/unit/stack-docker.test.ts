@@ -11,26 +11,45 @@ test.serial("dev stack: the exact resource set", async (t) => {
   deployStack(stackFileConfig("dev"));
   const resources = await settle();
   t.deepEqual(resources.map((resource) => `${resource.type} ${resource.name}`).sort(), [
+    "data-pipeline:cassandra:Cassandra pipeline-cassandra",
     "data-pipeline:control-center:ControlCenter pipeline-control-center",
     "data-pipeline:docker:DockerTarget docker",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created",
+    "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created.dlq",
     "data-pipeline:kafka:Kafka pipeline-kafka",
     "data-pipeline:pipeline:StreamingPipeline pipeline",
+    "data-pipeline:producer:Producer pipeline-producer",
     "data-pipeline:schema-registry:SchemaRegistry pipeline-schema-registry",
+    "data-pipeline:spark-cluster:SparkCluster pipeline-spark",
+    "data-pipeline:spark-streaming-job:SparkStreamingJob pipeline-users-stream",
     "data-pipeline:zookeeper:ZooKeeper pipeline-zookeeper",
+    "docker:index/container:Container cassandra-0",
+    "docker:index/container:Container cassandra-schema",
     "docker:index/container:Container control-center",
     "docker:index/container:Container kafka-0",
     "docker:index/container:Container schema-registry",
+    "docker:index/container:Container spark-master-0",
+    "docker:index/container:Container spark-worker",
     "docker:index/container:Container topic-users-created",
+    "docker:index/container:Container topic-users-created-dlq",
+    "docker:index/container:Container users-stream-0",
     "docker:index/container:Container zookeeper-0",
+    "docker:index/image:Image data-pipeline-producer-image",
+    "docker:index/image:Image data-pipeline-spark-job-image",
     "docker:index/network:Network docker-network",
+    "docker:index/remoteImage:RemoteImage image-apache-spark-3.5.7-scala2.12-java17-python3-ubuntu",
+    "docker:index/remoteImage:RemoteImage image-cassandra-5.0.9",
     "docker:index/remoteImage:RemoteImage image-confluentinc-cp-enterprise-control-center-7.9.5",
     "docker:index/remoteImage:RemoteImage image-confluentinc-cp-kafka-7.9.5",
     "docker:index/remoteImage:RemoteImage image-confluentinc-cp-schema-registry-7.9.5",
     "docker:index/remoteImage:RemoteImage image-confluentinc-cp-zookeeper-7.9.5",
+    "docker:index/volume:Volume cassandra-0-data",
     "docker:index/volume:Volume kafka-0-data",
+    "docker:index/volume:Volume users-stream-0-checkpoints",
     "docker:index/volume:Volume zookeeper-0-data",
     "docker:index/volume:Volume zookeeper-0-log",
+    "random:index/randomPassword:RandomPassword pipeline-cassandra-admin-password",
+    "random:index/randomPassword:RandomPassword pipeline-cassandra-app-password",
   ]);
 });
 
@@ -133,7 +152,10 @@ test.serial(
     const published = resources
       .filter((resource) => resource.type === container)
       .flatMap((resource) => resource.inputs.ports ?? []);
-    t.deepEqual(published.map((port: { external: number }) => port.external).sort(), [8081, 9021, 9094]);
+    t.deepEqual(
+      published.map((port: { external: number }) => port.external).sort(),
+      [8080, 8081, 9021, 9042, 9094],
+    );
     t.true(published.every((port: { ip: string }) => port.ip === "127.0.0.1"));
 
     resetRegistered();

@@ -1,0 +1,81 @@
+/**
+ * Producer: builds the producer image (producer/Dockerfile) and makes it available to Airflow, which
+ * runs it per DAG run: a local image on Docker, an image pushed to the stack's registry on Kubernetes.
+ * The component runs nothing itself; it exports the image and the environment a run needs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { contentTag, repositoryRoot } from "./image-tag";
+import type { Kafka } from "./kafka";
+import type { KafkaTopic } from "./kafka-topic";
+import type { SchemaRegistry } from "./schema-registry";
+import type { Target } from "./target";
+
+/** Arguments of {@link Producer}. */
+export interface ProducerArgs {
+  readonly target: Target;
+  readonly kafka: Kafka;
+  readonly topic: KafkaTopic;
+  /** For Avro records. @default undefined */
+  readonly schemaRegistry?: SchemaRegistry;
+  /** Value encoding. @default "json" */
+  readonly format?: "json" | "avro";
+  /** Image tag. @default a content hash of producer/, contracts/ and the lockfile */
+  readonly imageTag?: string;
+  /** Build context (the checkout root: the image installs from the root lockfile). @default this checkout's root */
+  readonly buildContext?: string;
+}
+
+/** The `PRODUCER_*` environment of one run (the CLI reads the same names). */
+export function producerEnvironment(
+  bootstrapServers: string,
+  topic: string,
+  format: "json" | "avro",
+  schemaRegistryUrl: string | undefined,
+): Record<string, string> {
+  return {
+    PRODUCER_BROKERS: bootstrapServers,
+    PRODUCER_TOPIC: topic,
+    PRODUCER_FORMAT: format,
+    ...(schemaRegistryUrl ? { PRODUCER_SCHEMA_REGISTRY: schemaRegistryUrl } : {}),
+  };
+}
+
+/** The producer image and its run environment. */
+export class Producer extends pulumi.ComponentResource {
+  /** The image reference a runner (Airflow) starts. */
+  public readonly image: pulumi.Output<string>;
+  /** Environment of a run, without the record count. */
+  public readonly environment: Readonly<Record<string, string>>;
+
+  constructor(name: string, args: ProducerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("data-pipeline:producer:Producer", name, {}, opts);
+    const format = args.format ?? "json";
+    if (format === "avro" && !args.schemaRegistry) {
+      throw new pulumi.ResourceError(
+        `Unable to create Producer ${name}: Avro records need \`schemaRegistry\`.`,
+        this,
+      );
+    }
+    const context = args.buildContext ?? repositoryRoot();
+    const tag =
+      args.imageTag ??
+      contentTag("0.1.0", context, [
+        "producer/src",
+        "producer/package.json",
+        "producer/Dockerfile",
+        "contracts",
+        "package-lock.json",
+      ]);
+    this.image = args.target.buildImage(
+      { name: "data-pipeline-producer", context, dockerfile: `${context}/producer/Dockerfile`, tag },
+      this,
+    );
+    this.environment = producerEnvironment(
+      args.kafka.bootstrapServers,
+      args.topic.topicName,
+      format,
+      args.schemaRegistry?.url,
+    );
+    this.registerOutputs({ image: this.image, environment: this.environment });
+  }
+}
