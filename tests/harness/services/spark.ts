@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { JavaRuntime, MavenArtifacts } from "../lib";
 import {
@@ -8,6 +8,7 @@ import {
   freePorts,
   loopback,
   progress,
+  repoRoot,
   resolveMaven,
   startJavaProcess,
 } from "../lib";
@@ -72,11 +73,45 @@ export function withoutShippedArtifacts(
   return { jars, duplicates };
 }
 
+/** `artifactId → version` of every dependency declared in a pom's text. */
+export function declaredVersions(pomText: string): Map<string, string> {
+  const versions = new Map<string, string>();
+  const pattern = /<artifactId>([^<]+)<\/artifactId>\s*<version>([^<]+)<\/version>/g;
+  for (const match of pomText.matchAll(pattern)) {
+    if (match[1] && match[2]) versions.set(match[1], match[2]);
+  }
+  return versions;
+}
+
+/**
+ * The harness' connector pom and the job image's (spark/pom.xml) must pin the same versions, so
+ * the e2e tests run the jars the image bakes in. Returns the first difference, if any.
+ */
+export function connectorDrift(harnessPom: string, imagePom: string): string | undefined {
+  const image = declaredVersions(imagePom);
+  for (const [artifact, version] of declaredVersions(harnessPom)) {
+    const imageVersion = image.get(artifact);
+    if (imageVersion !== undefined && imageVersion !== version) {
+      return `${artifact} is ${version} in tests/harness/maven/spark/pom.xml but ${imageVersion} in spark/pom.xml`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Builds the venv (pyspark), resolves the connector jars from tests/harness/maven/spark/pom.xml, and
  * checks that pyspark and the Kafka connector carry the same Spark version.
  */
 export async function prepareSpark(): Promise<SparkArtifacts> {
+  const imagePomPath = join(repoRoot(), "spark", "pom.xml");
+  if (existsSync(imagePomPath)) {
+    const harnessPom = readFileSync(
+      join(repoRoot(), "tests", "harness", "maven", "spark", "pom.xml"),
+      "utf8",
+    );
+    const drift = connectorDrift(harnessPom, readFileSync(imagePomPath, "utf8"));
+    if (drift) throw new HarnessError("spark", `${drift}; keep the two poms in step`);
+  }
   const python = await ensureVenv();
   const sparkHome = join(python.sitePackages, "pyspark");
   const shippedDirectory = join(sparkHome, "jars");
