@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,11 @@ def _valid_timestamp(text: str) -> datetime | None:
         return None
 
 
+_whitespace = re.compile(r"\s")
+
+
 def _valid_url(text: str) -> bool:
-    if any(character.isspace() for character in text):
+    if _whitespace.search(text):
         return False
     try:
         parts = urlsplit(text)
@@ -115,64 +119,104 @@ def _js_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _format_ok(fmt: str, value: str) -> bool:
-    if fmt == "name":
-        return _name.fullmatch(value) is not None
-    if fmt == "gender":
-        return value in GENDERS
-    if fmt == "postcode":
-        return _postcode.fullmatch(value) is not None
-    if fmt == "email":
-        return _email.fullmatch(value) is not None
-    if fmt == "username":
-        return _username.fullmatch(value) is not None
-    if fmt == "phone":
-        return _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3
-    if fmt == "url":
-        return _valid_url(value)
-    raise ValueError(f"unknown format {fmt}")
+_FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
+    "name": lambda value: _name.fullmatch(value) is not None,
+    "gender": lambda value: value in GENDERS,
+    "postcode": lambda value: _postcode.fullmatch(value) is not None,
+    "email": lambda value: _email.fullmatch(value) is not None,
+    "username": lambda value: _username.fullmatch(value) is not None,
+    "phone": lambda value: _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3,
+    "url": _valid_url,
+}
 
 
-def _kind_problem(kind: str, value: object) -> str | None:
-    if kind == "string":
-        if not isinstance(value, str):
-            return "is not a string"
-        length = _js_length(value)
-        if length == 0 or length > MAXIMUM_STRING_LENGTH:
-            return f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
+def _check_string(value: object) -> str | None:
+    if not isinstance(value, str):
+        return "is not a string"
+    length = len(value) if value.isascii() else _js_length(value)
+    if length == 0 or length > MAXIMUM_STRING_LENGTH:
+        return f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
+    return None
+
+
+def _check_int(value: object) -> str | None:
+    # JSON numbers: 5 and 5.0 are the same number (Number.isInteger(5.0) is true).
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "is not a 32-bit integer"
+    if isinstance(value, float) and not value.is_integer():
+        return "is not a 32-bit integer"
+    return None if INT_MIN <= value <= INT_MAX else "is not a 32-bit integer"
+
+
+def _check_uuid(value: object) -> str | None:
+    return None if isinstance(value, str) and _uuid.fullmatch(value) else "is not a lower-case UUID"
+
+
+def _check_date(value: object) -> str | None:
+    return None if isinstance(value, str) and _valid_date(value) else "is not a YYYY-MM-DD date"
+
+
+def _check_timestamp(value: object) -> str | None:
+    if isinstance(value, str) and _valid_timestamp(value):
         return None
-    if kind == "int":
-        # JSON numbers: 5 and 5.0 are the same number (Number.isInteger(5.0) is true).
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return "is not a 32-bit integer"
-        if isinstance(value, float) and not value.is_integer():
-            return "is not a 32-bit integer"
-        return None if INT_MIN <= value <= INT_MAX else "is not a 32-bit integer"
-    if kind == "uuid":
-        return None if isinstance(value, str) and _uuid.fullmatch(value) else "is not a lower-case UUID"
-    if kind == "date":
-        return None if isinstance(value, str) and _valid_date(value) else "is not a YYYY-MM-DD date"
-    if kind == "timestamp":
-        if isinstance(value, str) and _valid_timestamp(value):
-            return None
-        return "is not an ISO-8601 UTC timestamp with milliseconds"
-    raise ValueError(f"unknown kind {kind}")
+    return "is not an ISO-8601 UTC timestamp with milliseconds"
+
+
+_KIND_CHECKS: dict[str, Callable[[object], str | None]] = {
+    "string": _check_string,
+    "int": _check_int,
+    "uuid": _check_uuid,
+    "date": _check_date,
+    "timestamp": _check_timestamp,
+}
+
+Check = Callable[[object], "str | None"]
+_compiled: dict[tuple[tuple[str, str], ...], tuple[tuple[str, Check], ...]] = {}
+
+
+def _field_check(name: str, kind: str) -> Check:
+    kind_check = _KIND_CHECKS.get(kind)
+    if kind_check is None:
+        raise ValueError(f"unknown kind {kind}")
+    fmt = FIELD_FORMATS.get(name)
+    if fmt is None:
+        return kind_check
+    format_ok = _FORMAT_CHECKS[fmt]
+    message = f"is not a valid {fmt}"
+
+    def check(value: object) -> str | None:
+        problem = kind_check(value)
+        if problem is None and isinstance(value, str) and not format_ok(value):
+            return message
+        return problem
+
+    return check
+
+
+def _checks_for(kinds: dict[str, str]) -> tuple[tuple[str, Check], ...]:
+    key = tuple(kinds.items())
+    checks = _compiled.get(key)
+    if checks is None:
+        checks = tuple((name, _field_check(name, kind)) for name, kind in key)
+        _compiled[key] = checks
+    return checks
 
 
 def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
     """Every problem of `value` against the contract (empty list: valid), worded like validate.ts."""
     if not isinstance(value, dict):
         return ["record is not an object"]
-    problems = [f"{key}: is not a field of the contract" for key in value if key not in kinds]
-    for name, kind in kinds.items():
+    problems = (
+        []
+        if value.keys() <= kinds.keys()
+        else [f"{key}: is not a field of the contract" for key in value if key not in kinds]
+    )
+    for name, check in _checks_for(kinds):
         field_value = value.get(name)
         if field_value is None:
             problems.append(f"{name}: is missing")
             continue
-        problem = _kind_problem(kind, field_value)
-        if problem is None and name in FIELD_FORMATS and isinstance(field_value, str):
-            fmt = FIELD_FORMATS[name]
-            problem = None if _format_ok(fmt, field_value) else f"is not a valid {fmt}"
+        problem = check(field_value)
         if problem is not None:
             problems.append(f"{name}: {problem} ({json.dumps(field_value, ensure_ascii=False)[:80]})")
     if problems:

@@ -13,7 +13,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -77,7 +78,7 @@ def registry_fetcher(url: str, timeout: float = 10.0) -> SchemaFetcher:
 
 
 def _timestamp_text(value: datetime) -> str:
-    value = value.astimezone(UTC)
+    value = value.astimezone(timezone.utc)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
@@ -103,6 +104,7 @@ class RecordDecoder:
         self.settings = settings
         self.kinds = dict(settings.kinds)
         self.names = tuple(self.kinds)
+        self._values_of = itemgetter(*self.names)
         self._schemas: dict[int, Any] = {}
         self._unknown: set[int] = set()
         if fetch_schema is None and settings.schema_registry_url:
@@ -129,7 +131,7 @@ class RecordDecoder:
         if problems:
             return Decoded(None, "invalid: " + "; ".join(problems))
         assert isinstance(record, dict)
-        return Decoded(tuple(record[name] for name in self.names), None)
+        return Decoded(self._values_of(record), None)
 
     @staticmethod
     def _parse_json(value: bytes) -> tuple[object, str | None]:
