@@ -9,7 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HarnessError, harnessStateRoot, isAlive, progress, repoRoot, sleep } from "../lib";
 
@@ -57,6 +57,7 @@ export async function ensureVenv(): Promise<PythonEnvironment> {
   const basePython = process.env.DATA_PIPELINE_PYTHON ?? "python3";
   const stamp = stampOf(basePython, requirements);
   if (isCurrent(root, stamp)) return describe(root, requirements);
+  mkdirSync(dirname(root), { recursive: true });
   const release = await acquireLock(`${root}.lock`);
   try {
     if (isCurrent(root, stamp)) return describe(root, requirements);
