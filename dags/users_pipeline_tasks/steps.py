@@ -1,0 +1,261 @@
+"""The Python steps of users_pipeline: check the sources, run the producer locally, verify the rows.
+
+Each step reads what it needs when it runs: Airflow Variables (``AIRFLOW_VAR_*``) and the
+``kafka_default`` / ``cassandra_default`` connections (``AIRFLOW_CONN_*``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypedDict
+
+from airflow.providers.apache.kafka.hooks.client import KafkaAdminClientHook
+from airflow.sdk import BaseHook, Variable
+from airflow.sdk.exceptions import AirflowException
+
+from users_pipeline_tasks.cassandra import (
+    DEFAULT_PORT,
+    CassandraTarget,
+    count_rows,
+    open_session,
+    split_hosts,
+    table_exists,
+)
+from users_pipeline_tasks.settings import (
+    CASSANDRA_CONN_ID,
+    DEFAULT_PRODUCER_COUNT,
+    DEFAULT_VERIFY_TIMEOUT_SECONDS,
+    KAFKA_CONN_ID,
+    cql_identifier,
+    positive_int,
+    producer_command,
+    producer_environment,
+)
+
+log = logging.getLogger(__name__)
+
+CHECK_TASK_ID = "check_sources"
+TOPIC_TIMEOUT_SECONDS = 15.0
+POLL_INTERVAL_SECONDS = 5.0
+
+
+class Baseline(TypedDict):
+    """What step 1 hands to the later steps through XCom."""
+
+    topic: str
+    table: str
+    rows_before: int
+    count: int
+
+
+def _variable(key: str, default: str = "") -> str:
+    value = Variable.get(key, default=default)
+    return "" if value is None else str(value)
+
+
+def users_topic() -> str:
+    topic = _variable("users_topic", "users").strip()
+    if not topic:
+        raise AirflowException("Unable to check the topic: the users_topic variable is empty.")
+    return topic
+
+
+def producer_count() -> int:
+    return positive_int("AIRFLOW_VAR_PRODUCER_COUNT", _variable("producer_count"), DEFAULT_PRODUCER_COUNT)
+
+
+def cassandra_target() -> CassandraTarget:
+    """The users table from the ``cassandra_default`` connection and the keyspace/table variables."""
+    connection = BaseHook.get_connection(CASSANDRA_CONN_ID)
+    hosts = split_hosts(connection.host)
+    if not hosts:
+        raise AirflowException(
+            f"Unable to reach Cassandra: connection {CASSANDRA_CONN_ID} has no host. "
+            "Set AIRFLOW_CONN_CASSANDRA_DEFAULT with host 'h1,h2'."
+        )
+    extra: Mapping[str, Any] = connection.extra_dejson or {}
+    keyspace = _variable("cassandra_keyspace").strip() or (connection.schema or "")
+    local_dc = extra.get("local_dc")
+    return CassandraTarget(
+        hosts=hosts,
+        port=int(connection.port or DEFAULT_PORT),
+        username=connection.login or None,
+        password=connection.password or None,
+        local_dc=str(local_dc) if local_dc else None,
+        keyspace=cql_identifier("AIRFLOW_VAR_CASSANDRA_KEYSPACE", keyspace),
+        table=cql_identifier("AIRFLOW_VAR_CASSANDRA_TABLE", _variable("cassandra_table", "users").strip()),
+    )
+
+
+def check_topic(topic: str) -> None:
+    """Fails unless the broker of ``kafka_default`` knows ``topic`` (the producer never creates it)."""
+    admin = KafkaAdminClientHook(kafka_config_id=KAFKA_CONN_ID).get_conn
+    metadata = admin.list_topics(topic=topic, timeout=TOPIC_TIMEOUT_SECONDS)
+    described = metadata.topics.get(topic)
+    if described is None or described.error is not None or not described.partitions:
+        reason = described.error if described is not None else "not in the metadata"
+        raise AirflowException(
+            f"Unable to use topic {topic}: {reason}. Create it (the KafkaTopic component does)."
+        )
+    log.info("topic %s: %d partitions", topic, len(described.partitions))
+
+
+def check_sources() -> Baseline:
+    """Step 1: the topic exists, the table answers; returns the row count before producing."""
+    topic = users_topic()
+    check_topic(topic)
+    target = cassandra_target()
+    with open_session(target) as session:
+        if not table_exists(session, target):
+            raise AirflowException(
+                f"Unable to use table {target.qualified_table}: it does not exist. "
+                "Run the Cassandra schema job first."
+            )
+        rows_before = count_rows(session, target)
+    count = producer_count()
+    log.info("table %s: %d rows before; producing %d", target.qualified_table, rows_before, count)
+    return Baseline(topic=topic, table=target.qualified_table, rows_before=rows_before, count=count)
+
+
+def summary_of(stdout: str) -> dict[str, Any] | None:
+    """The producer's ``summary`` JSON line, if it printed one."""
+    for line in reversed(stdout.splitlines()):
+        try:
+            parsed = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(parsed, dict) and parsed.get("event") == "summary":
+            return parsed
+    return None
+
+
+def local_producer_environment(
+    base: Mapping[str, str], producer_env: Mapping[str, str], count: int
+) -> dict[str, str]:
+    """The environment: Airflow's without its ``PRODUCER_*``, then the variable's, then the count."""
+    environment = {key: value for key, value in base.items() if not key.startswith("PRODUCER_")}
+    environment.update(producer_env)
+    environment["PRODUCER_COUNT"] = str(count)
+    return environment
+
+
+def run_local_producer(
+    command: Sequence[str],
+    environment: Mapping[str, str],
+    count: int,
+    timeout_seconds: float,
+    runner: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+) -> dict[str, Any]:
+    """Runs the producer CLI, fails on a non-zero exit or fewer records than asked; returns its summary."""
+    log.info("running %s", " ".join(command))
+    try:
+        completed = runner(
+            list(command),
+            env=dict(environment),
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds,
+            check=False,
+        )
+    except FileNotFoundError as error:
+        raise AirflowException(f"Unable to run the producer: {error}.") from error
+    except subprocess.TimeoutExpired as error:
+        raise AirflowException(
+            f"Unable to run the producer: still running after {timeout_seconds:.0f} s."
+        ) from error
+    for line in completed.stderr.splitlines()[-20:]:
+        log.info("producer: %s", line)
+    summary = summary_of(completed.stdout)
+    if completed.returncode != 0:
+        last = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        raise AirflowException(
+            f"Unable to produce {count} records: the producer exited {completed.returncode}: {last[0]}"
+        )
+    if summary is None or int(summary.get("sent", -1)) != count:
+        raise AirflowException(f"Unable to produce {count} records: the producer's summary says {summary}.")
+    log.info("producer summary: %s", json.dumps(summary))
+    return summary
+
+
+def baseline_of(ti: Any) -> Baseline:
+    """Step 1's result, pulled from XCom by a later step."""
+    baseline = ti.xcom_pull(task_ids=CHECK_TASK_ID)
+    if not isinstance(baseline, dict) or "count" not in baseline:
+        raise AirflowException(f"Unable to read step 1's baseline from XCom: {baseline!r}.")
+    return Baseline(
+        topic=str(baseline["topic"]),
+        table=str(baseline["table"]),
+        rows_before=int(baseline["rows_before"]),
+        count=int(baseline["count"]),
+    )
+
+
+def produce_local(ti: Any, timeout_seconds: float) -> dict[str, Any]:
+    """Step 2 on the local target: the producer CLI as a child process of the task."""
+    baseline = baseline_of(ti)
+    command = producer_command(_variable("producer_command"))
+    producer_env = producer_environment(_variable("producer_env"))
+    environment = local_producer_environment(os.environ, producer_env, baseline["count"])
+    return run_local_producer(command, environment, baseline["count"], timeout_seconds)
+
+
+def wait_for_rows(
+    count: Callable[[], int | None],
+    expected: int,
+    timeout_seconds: float,
+    interval_seconds: float = POLL_INTERVAL_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Polls ``count`` until it reaches ``expected``; returns it, or raises after the timeout.
+
+    ``count`` returns None when the table does not answer; that poll is retried like a short one.
+    """
+    deadline = clock() + timeout_seconds
+    last: int | None = None
+    while True:
+        last = count()
+        if last is not None and last >= expected:
+            return last
+        if clock() >= deadline:
+            seen = "no answer from Cassandra" if last is None else f"{last} rows"
+            raise AirflowException(
+                f"Unable to verify the run: {seen} after {timeout_seconds:.0f} s, "
+                f"expected at least {expected}. Is the Spark streaming job running?"
+            )
+        sleep(interval_seconds)
+
+
+def verify_rows(ti: Any) -> int:
+    """Step 3: the table gained the produced records within the verify timeout."""
+    baseline = baseline_of(ti)
+    timeout = positive_int(
+        "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS",
+        _variable("verify_timeout_seconds"),
+        DEFAULT_VERIFY_TIMEOUT_SECONDS,
+    )
+    target = cassandra_target()
+    expected = baseline["rows_before"] + baseline["count"]
+    with open_session(target) as session:
+
+        def count() -> int | None:
+            try:
+                return count_rows(session, target)
+            except Exception as error:  # noqa: BLE001 - an outage is one more failed poll
+                log.warning("counting %s failed: %s", target.qualified_table, error)
+                return None
+
+        rows = wait_for_rows(count, expected, timeout)
+    log.info(
+        "table %s: %d rows (%d before, %d produced)",
+        target.qualified_table,
+        rows,
+        baseline["rows_before"],
+        baseline["count"],
+    )
+    return rows
