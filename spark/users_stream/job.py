@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,9 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
         "spark.cassandra.output.batch.size.rows": cassandra.batch_size_rows,
         "spark.cassandra.output.consistency.level": "LOCAL_QUORUM",
         "spark.cassandra.output.ignoreNulls": "false",
+        # Reconnect within seconds once Cassandra is back after an outage (driver default: up to 60 s).
+        "spark.cassandra.connection.reconnectionDelayMS.min": "500",
+        "spark.cassandra.connection.reconnectionDelayMS.max": "5000",
     }
     if cassandra.username is not None and cassandra.password is not None:
         conf["spark.cassandra.auth.username"] = cassandra.username
@@ -117,12 +121,29 @@ class BatchWriter:
         self.contract = contract
         self.settings = settings
 
+    def cassandra_reachable(self) -> bool:
+        """True when a contact point accepts TCP connections on the native port."""
+        for host in self.config.cassandra.hosts:
+            try:
+                with socket.create_connection((host, self.config.cassandra.port), timeout=3):
+                    return True
+            except OSError:
+                continue
+        return False
+
     def __call__(self, frame: DataFrame, batch_id: int) -> None:
         deadline = time.monotonic() + self.config.batch_retry_seconds
         delay = 1.0
         attempt = 1
         while True:
             try:
+                # Never start a write while Cassandra is down: the driver's schema refresh can then
+                # wait for ever. Waiting here is bounded by the same deadline as the retries.
+                while not self.cassandra_reachable():
+                    if time.monotonic() > deadline:
+                        raise ConnectionError(f"Cassandra {self.config.cassandra.hosts} unreachable")
+                    log.warning("batch %d: Cassandra unreachable, waiting", batch_id)
+                    time.sleep(2.0)
                 self._write(frame, batch_id)
                 return
             except Exception as error:
@@ -138,6 +159,15 @@ class BatchWriter:
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 attempt += 1
+
+    @staticmethod
+    def drop_cassandra_sessions(frame: DataFrame) -> None:
+        """Closes the connector's cached sessions so the retry opens fresh ones (fresh control connection)."""
+        try:
+            jvm = frame.sparkSession.sparkContext._jvm
+            jvm.com.datastax.spark.connector.cql.CassandraConnector.evictCache()
+        except Exception as error:  # noqa: BLE001 - best effort
+            log.warning("could not drop cached Cassandra sessions: %s", error)
 
     def _write(self, frame: DataFrame, batch_id: int) -> None:
         from pyspark import StorageLevel
