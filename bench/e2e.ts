@@ -1,0 +1,281 @@
+/**
+ * `npm run bench:e2e`: the users stream (spark/) end to end on the harness: Kafka (KRaft) and
+ * Cassandra as local processes, the job as a local driver (`local[2]`, see tests/e2e/spark-job-support.ts).
+ * Writes bench/results/e2e.json and prints a summary.
+ *
+ * 1. Sustained throughput: a backlog of BENCH_E2E_BACKLOG (default 500,000) records from the producer
+ *    CLI, then the job starts; rows/s = rows written / time from the first batch's start to the last
+ *    batch's end (from the job's per-batch log lines), checked against the rows in Cassandra.
+ * 2. Latency at a steady BENCH_E2E_RATE (default 1,000) records/s for BENCH_E2E_SECONDS (default 60):
+ *    per row, Cassandra's WRITETIME minus the record's event_time (set by the producer when it makes
+ *    the record, just before sending); p50/p99 over the rows after the first 10 s.
+ * 3. The Cassandra write ceiling in the same run: the same kind of rows (the producer's generator, same
+ *    seed) inserted by cassandra-driver with concurrent prepared statements; ratio = 1 / 3.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { cpus, loadavg, totalmem, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client, concurrent } from "cassandra-driver";
+import type { types } from "cassandra-driver";
+import { UserGenerator } from "../producer/src/generator";
+import { userFields } from "../contracts/users";
+import { startServices } from "../tests/harness";
+import { sleep } from "../tests/harness/lib";
+import { cassandraClientOptions } from "../tests/harness/services/cassandra";
+import { runCli } from "../tests/unit/producer/cli-runner";
+import type { RunningJob } from "../tests/e2e/spark-job-support";
+import { createUsersTable, prepareJobRuntime, startJob, waitUntil } from "../tests/e2e/spark-job-support";
+
+const backlog = Number(process.env.BENCH_E2E_BACKLOG ?? 500_000);
+const rate = Number(process.env.BENCH_E2E_RATE ?? 1_000);
+const latencySeconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
+const partitions = Number(process.env.BENCH_E2E_PARTITIONS ?? 2);
+const ceilingRows = Number(process.env.BENCH_E2E_CEILING_ROWS ?? 200_000);
+const ceilingConcurrency = Number(process.env.BENCH_E2E_CEILING_CONCURRENCY ?? 256);
+/** Job settings of the throughput phase (tuned on this 2-core machine). */
+const throughputEnv: Record<string, string> = {
+  MAX_OFFSETS_PER_TRIGGER: process.env.BENCH_E2E_MAX_OFFSETS ?? "100000",
+  TRIGGER_INTERVAL: "1 second",
+  CASSANDRA_CONCURRENT_WRITES: process.env.BENCH_E2E_CONCURRENT_WRITES ?? "64",
+};
+/** Job settings of the latency phase: short trigger, small batches. */
+const latencyEnv: Record<string, string> = {
+  MAX_OFFSETS_PER_TRIGGER: "10000",
+  TRIGGER_INTERVAL: process.env.BENCH_E2E_LATENCY_TRIGGER ?? "250 milliseconds",
+  CASSANDRA_CONCURRENT_WRITES: "16",
+};
+const resultsPath = join(__dirname, "results", "e2e.json");
+const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+interface BatchLine {
+  readonly end: number;
+  readonly seconds: number;
+  readonly rows: number;
+  readonly written: number;
+}
+
+/** The job's `batch N: rows in X, written W, rejected R (to T), S s` lines with their end times. */
+function batchLines(log: string): BatchLine[] {
+  const pattern =
+    /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3}) INFO users_stream: batch \d+: rows in (\d+), written (\d+), rejected \d+ \(to [^)]*\), ([\d.]+) s$/gm;
+  return [...log.matchAll(pattern)].map((match) => ({
+    end: Date.parse(`${match[1]!.replace(" ", "T")}.${match[2]}Z`),
+    rows: Number(match[3]),
+    written: Number(match[4]),
+    seconds: Number(match[5]),
+  }));
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
+}
+
+async function countRows(client: Client, keyspace: string): Promise<number> {
+  const result = await client.execute(`SELECT count(*) AS total FROM ${keyspace}.users`, [], {
+    readTimeout: 120_000,
+  });
+  return (result.first().get("total") as types.Long).toNumber();
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = round(loadavg()[0]!, 2);
+  const runtime = await prepareJobRuntime();
+  const harness = await startServices({ services: ["kafka", "cassandra"], kraft: true });
+  const jobs: RunningJob[] = [];
+  const client = new Client({
+    ...cassandraClientOptions(harness.cassandra),
+    socketOptions: { readTimeout: 120_000 },
+  });
+  try {
+    const pipeline = async (prefix: string) => {
+      const topic = harness.uniqueName(prefix);
+      await harness.createTopic(topic, partitions);
+      await harness.createTopic(`${topic}.dlq`, 1);
+      const keyspace = harness.uniqueName(prefix);
+      await createUsersTable(harness.cassandra, keyspace);
+      return {
+        run: harness.run,
+        bootstrap: harness.kafka.bootstrap,
+        cassandra: harness.cassandra,
+        topic,
+        keyspace,
+        checkpointDir: mkdtempSync(join(tmpdir(), `${prefix}-checkpoint-`)),
+      };
+    };
+    const produce = async (topic: string, count: number, recordsPerSecond: number) => {
+      const run = await runCli(
+        [
+          ["--brokers", harness.kafka.bootstrap, "--topic", topic],
+          ["--count", String(count), "--rate", String(recordsPerSecond), "--seed", "42"],
+        ].flat(),
+        {},
+        { timeoutMs: 30 * 60_000 },
+      );
+      if (run.status !== 0) throw new Error(`producer failed: ${run.stderr}`);
+      return run;
+    };
+
+    // 1. Sustained throughput from a backlog.
+    const backlogPipeline = await pipeline("bench_backlog");
+    process.stdout.write(`bench:e2e: producing a backlog of ${backlog} records\n`);
+    await produce(backlogPipeline.topic, backlog, 0);
+    process.stdout.write("bench:e2e: starting the job on the backlog\n");
+    const jobStart = Date.now();
+    const backlogJob = await startJob(runtime, {
+      ...backlogPipeline,
+      name: "bench-backlog",
+      env: throughputEnv,
+    });
+    jobs.push(backlogJob);
+    await waitUntil(
+      async () => batchLines(backlogJob.log()).reduce((sum, line) => sum + line.written, 0) >= backlog,
+      30 * 60_000,
+      () => `backlog not drained: ${backlogJob.log().slice(-2_000)}`,
+      2_000,
+    );
+    const drainedAt = Date.now();
+    const batches = batchLines(backlogJob.log()).filter((line) => line.rows > 0);
+    const firstStart = batches[0]!.end - batches[0]!.seconds * 1000;
+    const lastEnd = batches.at(-1)!.end;
+    const written = batches.reduce((sum, line) => sum + line.written, 0);
+    await backlogJob.process.stop();
+    const backlogRows = await countRows(client, backlogPipeline.keyspace);
+    const throughput = {
+      records: backlog,
+      rows_in_cassandra: backlogRows,
+      batches: batches.length,
+      largest_batch: Math.max(...batches.map((line) => line.rows)),
+      seconds: round((lastEnd - firstStart) / 1000, 1),
+      rows_per_second: round(written / ((lastEnd - firstStart) / 1000)),
+      wall_seconds_including_job_start: round((drainedAt - jobStart) / 1000, 1),
+      job_settings: throughputEnv,
+    };
+    process.stdout.write(`bench:e2e: throughput ${JSON.stringify(throughput)}\n`);
+
+    // 2. Latency at a steady rate.
+    const latencyPipeline = await pipeline("bench_latency");
+    const latencyJob = await startJob(runtime, {
+      ...latencyPipeline,
+      name: "bench-latency",
+      env: latencyEnv,
+    });
+    jobs.push(latencyJob);
+    await sleep(5_000);
+    const latencyCount = rate * latencySeconds;
+    process.stdout.write(`bench:e2e: ${latencyCount} records at ${rate}/s\n`);
+    const producedAt = Date.now();
+    await produce(latencyPipeline.topic, latencyCount, rate);
+    await waitUntil(
+      async () => (await countRows(client, latencyPipeline.keyspace)) >= latencyCount,
+      10 * 60_000,
+      () => `latency rows missing: ${latencyJob.log().slice(-2_000)}`,
+      2_000,
+    );
+    await latencyJob.process.stop();
+    const samples: { event: number; latency: number }[] = [];
+    let pageState: string | undefined;
+    do {
+      const result = await client.execute(
+        `SELECT event_time, WRITETIME(first_name) AS written FROM ${latencyPipeline.keyspace}.users`,
+        [],
+        { prepare: true, fetchSize: 10_000, ...(pageState ? { pageState } : {}) },
+      );
+      for (const row of result.rows) {
+        const event = (row.get("event_time") as Date).getTime();
+        const writtenMicros = (row.get("written") as types.Long).toNumber();
+        samples.push({ event, latency: writtenMicros / 1000 - event });
+      }
+      pageState = result.pageState ?? undefined;
+    } while (pageState);
+    const steady = samples
+      .filter((sample) => sample.event >= producedAt + 10_000)
+      .map((sample) => sample.latency)
+      .sort((a, b) => a - b);
+    const all = samples.map((sample) => sample.latency).sort((a, b) => a - b);
+    const latency = {
+      rate,
+      records: latencyCount,
+      rows_in_cassandra: samples.length,
+      steady_rows: steady.length,
+      p50_ms: round(percentile(steady, 0.5)),
+      p99_ms: round(percentile(steady, 0.99)),
+      max_ms: round(steady.at(-1) ?? Number.NaN),
+      all_rows_p99_ms: round(percentile(all, 0.99)),
+      job_settings: latencyEnv,
+    };
+    process.stdout.write(`bench:e2e: latency ${JSON.stringify(latency)}\n`);
+
+    // 3. Cassandra's own write ceiling with the same kind of rows.
+    const ceilingKeyspace = harness.uniqueName("bench_ceiling");
+    await createUsersTable(harness.cassandra, ceilingKeyspace);
+    const generator = new UserGenerator({ seed: 42 });
+    const names = userFields.map((field) => field.name);
+    const rows: unknown[][] = [];
+    for (let index = 0; index < ceilingRows; index++) {
+      const user = generator.next() as unknown as Record<string, unknown>;
+      rows.push(
+        userFields.map((field) =>
+          field.kind === "timestamp" ? new Date(user[field.name] as string) : user[field.name],
+        ),
+      );
+    }
+    const insert = `INSERT INTO ${ceilingKeyspace}.users (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
+    await concurrent.executeConcurrent(client, insert, rows.slice(0, 5_000), { concurrencyLevel: 64 });
+    const ceilingStart = Date.now();
+    await concurrent.executeConcurrent(client, insert, rows, {
+      concurrencyLevel: ceilingConcurrency,
+      raiseOnFirstError: true,
+    });
+    const ceilingSeconds = (Date.now() - ceilingStart) / 1000;
+    const ceiling = {
+      rows: ceilingRows,
+      concurrency: ceilingConcurrency,
+      seconds: round(ceilingSeconds, 1),
+      rows_per_second: round(ceilingRows / ceilingSeconds),
+      client: "cassandra-driver 4.10.0 (Node), prepared INSERT, executeConcurrent",
+    };
+    process.stdout.write(`bench:e2e: cassandra ceiling ${JSON.stringify(ceiling)}\n`);
+
+    const result = {
+      benchmark: "e2e",
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        memory_gib: round(totalmem() / 2 ** 30, 1),
+        load_at_start: loadAtStart,
+      },
+      setup:
+        "harness Kafka 3.9.1 (KRaft) + Cassandra 5.0 as local processes; job spark/main.py via spark-submit " +
+        `local[2] (pyspark 3.5.7), ${partitions} topic partitions, JSON records from the producer CLI`,
+      throughput,
+      latency,
+      cassandra_ceiling: ceiling,
+      ratio_to_ceiling: round(throughput.rows_per_second / ceiling.rows_per_second, 2),
+      targets: {
+        rows_per_second: { target: 20_000, met: throughput.rows_per_second >= 20_000 },
+        p99_ms: { target: 2_000, met: latency.p99_ms <= 2_000 },
+      },
+    };
+    mkdirSync(join(__dirname, "results"), { recursive: true });
+    writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(
+      [
+        `bench:e2e: Kafka -> Cassandra ${throughput.rows_per_second} rows/s sustained (${backlog} backlog, ${throughput.batches} batches)`,
+        `bench:e2e: latency at ${rate}/s: p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms`,
+        `bench:e2e: Cassandra ceiling ${ceiling.rows_per_second} rows/s; ratio ${result.ratio_to_ceiling}`,
+        `bench:e2e: wrote ${resultsPath}`,
+        "",
+      ].join("\n"),
+    );
+  } finally {
+    for (const job of jobs) if (job.alive()) await job.process.stop(5_000);
+    await client.shutdown().catch(() => undefined);
+    await harness.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:e2e: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
