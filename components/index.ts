@@ -16,3 +16,5 @@ export * from "./cassandra";
 export * from "./spark-cluster";
 export * from "./spark-streaming-job";
 export * from "./producer";
+export * from "./airflow-environment";
+export * from "./airflow";

@@ -5,6 +5,8 @@
  * the producer image.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { AirflowArgs } from "./airflow";
+import { Airflow } from "./airflow";
 import type { CassandraArgs } from "./cassandra";
 import { Cassandra } from "./cassandra";
 import type { ProducerArgs } from "./producer";
@@ -64,6 +66,8 @@ export interface StreamingPipelineArgs {
     SparkStreamingJobArgs,
     "target" | "cluster" | "kafka" | "topic" | "cassandra" | "schemaRegistry" | "recordFormat"
   >;
+  /** Airflow settings. @default {} */
+  readonly airflow?: Omit<AirflowArgs, "target" | "kafka" | "topic" | "cassandra" | "producer">;
   /** Producer image settings. @default {} */
   readonly producer?: Omit<ProducerArgs, "target" | "kafka" | "topic" | "schemaRegistry" | "format">;
 }
@@ -83,6 +87,7 @@ export class StreamingPipeline extends pulumi.ComponentResource {
   public readonly spark: SparkCluster;
   public readonly streamingJob: SparkStreamingJob;
   public readonly producer: Producer;
+  public readonly airflow: Airflow;
   /** In-network bootstrap servers. */
   public readonly bootstrapServers: pulumi.Output<string>;
   /** Host bootstrap servers (Docker), undefined elsewhere. */
@@ -200,6 +205,18 @@ export class StreamingPipeline extends pulumi.ComponentResource {
         topic: usersTopic,
         format: recordFormat,
         ...avro,
+      },
+      child,
+    );
+    this.airflow = new Airflow(
+      `${name}-airflow`,
+      {
+        ...(args.airflow ?? {}),
+        target: args.target,
+        kafka: this.kafka,
+        topic: usersTopic,
+        cassandra: this.cassandra,
+        producer: this.producer,
       },
       child,
     );

@@ -133,6 +133,8 @@ export interface WorkloadSpecBase {
   readonly configFiles?: readonly ConfigFileSpec[];
   readonly resources?: ResourceSpec;
   readonly runAs?: RunAsSpec;
+  /** Platform identity (a Kubernetes ServiceAccount); none means no API credentials are mounted. */
+  readonly serviceAccount?: string;
   readonly dependsOn?: readonly Dependency[];
   readonly labels?: Readonly<Record<string, string>>;
 }

@@ -7,6 +7,19 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload } from "./spec";
 
+/**
+ * How an orchestrator (Airflow) starts one-off containers on this target, in neutral terms: the
+ * variables its tasks read, the identity its launching process runs as, and what it waits for.
+ */
+export interface ContainerLauncher {
+  /** `PIPELINE_TARGET`, endpoints and names the tasks need (become `AIRFLOW_VAR_*`). */
+  readonly variables: Readonly<Record<string, string>>;
+  /** Identity the launching workload runs as (a Kubernetes ServiceAccount allowed to manage pods). */
+  readonly serviceAccount?: string;
+  /** Something the launching workload waits for (a Docker API proxy). */
+  readonly dependency?: Workload;
+}
+
 /** Where and how a pipeline's workloads are realized. */
 export interface Target {
   /** Short name used in messages and outputs (`docker`, `kubernetes`). */
@@ -21,6 +34,8 @@ export interface Target {
   deployService(spec: ServiceSpec, parent: pulumi.Resource): Workload;
   /** Runs a job to completion; dependents start after it succeeded. */
   runJob(spec: JobSpec, parent: pulumi.Resource): Workload;
+  /** Sets up (once) what an orchestrator needs to start containers here, with least privilege. */
+  containerLauncher(parent: pulumi.Resource): ContainerLauncher;
   /** Builds an image from a local Dockerfile and returns the reference workloads should run. */
   buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string>;
 }

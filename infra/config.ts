@@ -115,6 +115,17 @@ const streamingJobSchema = z.strictObject({
   checkpointSize: storageSize.default("5Gi"),
 });
 
+const airflowSchema = z.strictObject({
+  schedule: pattern(
+    /^(@(once|hourly|daily|weekly|monthly|yearly|continuous)|(\S+\s+){4}\S+)$/,
+    "a cron expression (5 fields) or a preset such as @hourly",
+  ).default("@hourly"),
+  producerCount: integer(1, 100_000_000).default(10_000),
+  verifyTimeoutSeconds: integer(30, 86_400).default(600),
+  hostPort: port.default(8088),
+  databaseStorageSize: storageSize.default("5Gi"),
+});
+
 const dockerSchema = z.strictObject({
   hostIp: pattern(ipv4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 exposes ports to your network)").default(
     "127.0.0.1",
@@ -152,6 +163,7 @@ const stackSchema = z
     cassandra: cassandraSchema.default(cassandraSchema.parse({})),
     spark: sparkSchema.default(sparkSchema.parse({})),
     streamingJob: streamingJobSchema.default(streamingJobSchema.parse({})),
+    airflow: airflowSchema.default(airflowSchema.parse({})),
     docker: dockerSchema.optional(),
     kubernetes: kubernetesSchema.optional(),
   })
@@ -216,6 +228,7 @@ const stackSchema = z
       if (config.controlCenter.enabled) claim(config.controlCenter.hostPort, ["controlCenter", "hostPort"]);
       claim(config.cassandra.hostPort, ["cassandra", "hostPort"]);
       claim(config.spark.masterUiHostPort, ["spark", "masterUiHostPort"]);
+      claim(config.airflow.hostPort, ["airflow", "hostPort"]);
     }
   });
 

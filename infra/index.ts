@@ -24,3 +24,6 @@ export const sparkMasterUrl = outputs.sparkMasterUrl;
 export const sparkMasterUiUrl = outputs.sparkMasterUiUrl;
 export const producerImage = outputs.producerImage;
 export const streamingJobImage = outputs.streamingJobImage;
+export const airflowUrl = outputs.airflowUrl;
+export const airflowAdminUsername = outputs.airflowAdminUsername;
+export const airflowAdminPassword = outputs.airflowAdminPassword;

@@ -47,6 +47,11 @@ export interface StackOutputs {
   readonly producerImage: pulumi.Output<string>;
   /** The streaming job image. */
   readonly streamingJobImage: pulumi.Output<string>;
+  /** Airflow UI/API (host URL on Docker, in-cluster URL on Kubernetes). */
+  readonly airflowUrl: string;
+  readonly airflowAdminUsername: string;
+  /** Generated admin password (secret). */
+  readonly airflowAdminPassword: pulumi.Output<string>;
 }
 
 /** The target a stack config asks for. */
@@ -81,6 +86,7 @@ export function pipelineArgsFrom(config: StackConfig, target: Target): Streaming
   const { hostPort: controlCenterHostPort, ...controlCenter } = config.controlCenter;
   const { hostPort: cassandraHostPort, ...cassandra } = config.cassandra;
   const { masterUiHostPort, ...spark } = config.spark;
+  const { hostPort: airflowHostPort, ...airflow } = config.airflow;
   return {
     target,
     confluentVersion: config.confluentVersion,
@@ -98,6 +104,7 @@ export function pipelineArgsFrom(config: StackConfig, target: Target): Streaming
     cassandra: { ...cassandra, ...(publish ? { hostPort: cassandraHostPort } : {}) },
     spark: { ...spark, ...(publish ? { masterUiHostPort } : {}) },
     streamingJob: config.streamingJob,
+    airflow: { ...airflow, ...(publish ? { hostPort: airflowHostPort } : {}) },
   };
 }
 
@@ -133,5 +140,8 @@ export function deployStack(raw: Record<string, unknown>): StackOutputs {
     sparkMasterUiUrl: pipeline.spark.masterUiUrl,
     producerImage: pipeline.producer.image,
     streamingJobImage: pipeline.streamingJob.image,
+    airflowUrl: pipeline.airflow.url,
+    airflowAdminUsername: pipeline.airflow.adminUsername,
+    airflowAdminPassword: pipeline.airflow.adminPassword,
   };
 }

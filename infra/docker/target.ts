@@ -12,7 +12,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase } from "../../components/spec";
 import { standardLabels } from "../../components/spec";
-import type { Target } from "../../components/target";
+import type { ContainerLauncher, Target } from "../../components/target";
 import { buildImage } from "./image";
 import {
   containerEnvironment,
@@ -52,6 +52,7 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
   private readonly hostIp: string;
   private readonly imageRegistry: string | undefined;
   private readonly remoteImages = new Map<string, docker.RemoteImage>();
+  private launcher: ContainerLauncher | undefined;
 
   constructor(name: string, args: DockerTargetArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -160,6 +161,48 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
     return { name: spec.name, kind: "job", resources: [container] };
   }
 
+  /**
+   * A Docker API proxy on the pipeline network that allows only what DockerOperator needs (containers,
+   * images, version and ping; no volumes, networks, exec, swarm or secrets). The engine socket is
+   * mounted read-only into the proxy alone; nothing else sees it and it is never published.
+   */
+  public containerLauncher(parent: pulumi.Resource): ContainerLauncher {
+    void parent;
+    if (!this.launcher) {
+      const name = "docker-socket-proxy";
+      const proxy = new docker.Container(
+        name,
+        {
+          name: `${this.prefix}-${name}`,
+          image: this.imageFor(dockerSocketProxyImage),
+          envs: dockerSocketProxyPermissions,
+          networksAdvanced: [{ name: this.network.name, aliases: [name] }],
+          volumes: [
+            { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+          ],
+          readOnly: true,
+          tmpfs: { "/run": "rw,size=16m", "/tmp": "rw,size=16m" },
+          labels: containerLabels({
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": "data-pipeline",
+          }),
+          restart: "unless-stopped",
+          memory: 64,
+        },
+        { parent: this },
+      );
+      this.launcher = {
+        variables: {
+          PIPELINE_TARGET: "docker",
+          DOCKER_URL: `tcp://${name}:2375`,
+          DOCKER_NETWORK: `${this.prefix}-network`,
+        },
+        dependency: { name, kind: "service", probePort: 2375, resources: [proxy] },
+      };
+    }
+    return this.launcher;
+  }
+
   public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {
     return buildImage(spec, this.imageRegistry, parent);
   }
@@ -178,6 +221,7 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
       ...(spec.command ? { entrypoints: [...spec.command] } : {}),
       ...(spec.args ? { command: [...spec.args] } : {}),
       ...(spec.runAs ? { user: `${spec.runAs.uid}:${spec.runAs.gid}` } : {}),
+      // serviceAccount is a Kubernetes identity; on Docker a workload needs none (the launcher proxy is its access).
       ...containerResources(spec.resources),
     };
   }
@@ -194,6 +238,23 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
     return remote.imageId;
   }
 }
+
+/** The Docker API proxy image. Pinned, never `latest`. */
+export const dockerSocketProxyImage = "tecnativa/docker-socket-proxy:0.3.0";
+
+/** What the proxy lets through: creating, starting, waiting on, reading logs of and removing containers, and images. */
+export const dockerSocketProxyPermissions = [
+  "CONTAINERS=1",
+  "IMAGES=1",
+  "POST=1",
+  "DELETE=1",
+  "VERSION=1",
+  "PING=1",
+  "INFO=0",
+  "EXEC=0",
+  "VOLUMES=0",
+  "NETWORKS=0",
+];
 
 /** Pulumi dependencies: a dependent is created after what it needs is healthy (or completed). */
 function dependenciesOf(spec: WorkloadSpecBase): pulumi.Resource[] {

@@ -241,6 +241,9 @@ export function podSpec(
     restartPolicy,
     // Service links inject KAFKA_PORT-style variables that Confluent images reject as deprecated settings.
     enableServiceLinks: false,
+    // Only a workload with a platform identity gets API credentials.
+    automountServiceAccountToken: spec.serviceAccount !== undefined,
+    ...(spec.serviceAccount ? { serviceAccountName: spec.serviceAccount } : {}),
     initContainers: waitForDependencies(spec, context),
     containers: [container],
     ...(spec.runAs
@@ -377,5 +380,43 @@ export function toConfigMap(
     kind: "ConfigMap",
     metadata: metadata(configMapName(spec), spec, context),
     data: Object.fromEntries((spec.configFiles ?? []).map((file) => [file.name, file.content])),
+  };
+}
+
+/** The ServiceAccount, Role and RoleBinding of a launcher that may only manage pods in its namespace. */
+export function podLauncherRbac(
+  name: string,
+  context: KubernetesRenderContext,
+): {
+  serviceAccount: k8s.types.input.core.v1.ServiceAccount;
+  role: k8s.types.input.rbac.v1.Role;
+  roleBinding: k8s.types.input.rbac.v1.RoleBinding;
+} {
+  const labels = { "app.kubernetes.io/part-of": "data-pipeline", "app.kubernetes.io/managed-by": "pulumi" };
+  const metadata = { name, namespace: context.namespace, labels };
+  return {
+    serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata },
+    role: {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata,
+      rules: [
+        {
+          apiGroups: [""],
+          resources: ["pods"],
+          verbs: ["create", "get", "list", "watch", "delete", "patch"],
+        },
+        { apiGroups: [""], resources: ["pods/log"], verbs: ["get", "list"] },
+        { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
+        { apiGroups: [""], resources: ["events"], verbs: ["list", "watch"] },
+      ],
+    },
+    roleBinding: {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: context.namespace }],
+    },
   };
 }

@@ -12,10 +12,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase } from "../../components/spec";
 import { isSecretValue, standardLabels } from "../../components/spec";
-import type { Target } from "../../components/target";
+import type { ContainerLauncher, Target } from "../../components/target";
 import { buildImage } from "../docker/image";
 import type { KubernetesRenderContext } from "./render";
 import {
+  podLauncherRbac,
   replicaDnsName,
   serviceDnsName,
   toConfigMap,
@@ -52,6 +53,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   private readonly imageRegistry: string | undefined;
   private readonly namespaceResource: k8s.core.v1.Namespace | undefined;
   private readonly secretKeys = new Map<string, Set<string>>();
+  private launcher: ContainerLauncher | undefined;
   private readonly secretResources = new Map<string, k8s.core.v1.Secret>();
 
   constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -125,17 +127,18 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     } else {
       created.push(new k8s.apps.v1.Deployment(spec.name, toDeployment(spec, this.context), opts(extras)));
     }
-    const service = new k8s.core.v1.Service(
-      `${spec.name}-service`,
-      toService(spec, this.context),
-      opts(extras),
-    );
+    // A Service needs at least one port; a process without ports (scheduler, ...) gets none.
+    if ((spec.ports ?? []).length > 0) {
+      created.push(
+        new k8s.core.v1.Service(`${spec.name}-service`, toService(spec, this.context), opts(extras)),
+      );
+    }
     const firstPort = spec.ports?.[0]?.containerPort;
     return {
       name: spec.name,
       kind: "service",
       ...(firstPort !== undefined ? { probePort: firstPort } : {}),
-      resources: [...created, service],
+      resources: created,
     };
   }
 
@@ -148,6 +151,34 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
       this.options(spec, parent)(extras),
     );
     return { name: spec.name, kind: "job", resources: [job] };
+  }
+
+  /**
+   * A ServiceAccount whose Role only manages pods (and reads their logs and events) in this namespace;
+   * the orchestrator runs as it and starts one pod per task (KubernetesPodOperator).
+   */
+  public containerLauncher(parent: pulumi.Resource): ContainerLauncher {
+    void parent;
+    if (!this.launcher) {
+      const name = "pod-launcher";
+      const rbac = podLauncherRbac(name, this.context);
+      const dependsOn = this.namespaceResource ? [this.namespaceResource] : [];
+      const serviceAccount = new k8s.core.v1.ServiceAccount(name, rbac.serviceAccount, {
+        parent: this,
+        dependsOn,
+      });
+      const role = new k8s.rbac.v1.Role(name, rbac.role, { parent: this, dependsOn });
+      const binding = new k8s.rbac.v1.RoleBinding(name, rbac.roleBinding, {
+        parent: this,
+        dependsOn: [...dependsOn, serviceAccount, role],
+      });
+      this.launcher = {
+        variables: { PIPELINE_TARGET: "kubernetes", KUBERNETES_NAMESPACE: this.context.namespace },
+        serviceAccount: name,
+        dependency: { name, kind: "job", resources: [serviceAccount, role, binding] },
+      };
+    }
+    return this.launcher;
   }
 
   public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {

@@ -59,6 +59,9 @@ test.serial("a third target plugs in without touching a component", async (t) =>
       jobs.push(spec);
       return { name: spec.name, kind: "job", resources: [] };
     }
+    containerLauncher() {
+      return { variables: { PIPELINE_TARGET: "recording" } };
+    }
     buildImage(spec: ImageBuildSpec) {
       return pulumi.output(`${spec.name}:${spec.tag}`);
     }
@@ -78,11 +81,16 @@ test.serial("a third target plugs in without touching a component", async (t) =>
       "spark-master",
       "spark-worker",
       "users-stream",
+      "airflow-postgres",
+      "airflow-api-server",
+      "airflow-scheduler",
+      "airflow-dag-processor",
+      "airflow-triggerer",
     ],
   );
   t.deepEqual(
     jobs.map((spec) => spec.name),
-    ["topic-users-created", "topic-users-created-dlq", "cassandra-schema"],
+    ["topic-users-created", "topic-users-created-dlq", "cassandra-schema", "airflow-migrate"],
   );
   t.is(await valueOf(pipeline.bootstrapServers), "kafka-0.internal:9092");
 });

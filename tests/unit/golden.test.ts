@@ -6,6 +6,7 @@ import test from "ava";
 import { registeredResources, resetRegistered, settle } from "./support/mocks";
 import type { RegisteredResource } from "./support/mocks";
 import {
+  Airflow,
   Cassandra,
   ControlCenter,
   Kafka,
@@ -63,7 +64,8 @@ function buildAll(target: Target): Record<string, string> {
   // Fixed tag and context: the golden output must not depend on the checkout's path or contents.
   const build = { imageTag: "golden", buildContext: "/build" };
   new SparkStreamingJob("golden-stream", { target, cluster, kafka, topic, cassandra, ...build });
-  new Producer("golden-producer", { target, kafka, topic, ...build });
+  const producer = new Producer("golden-producer", { target, kafka, topic, ...build });
+  new Airflow("golden-airflow", { target, kafka, topic, cassandra, producer, hostPort: 8088, ...build });
   return {
     ZooKeeper: "golden-zookeeper",
     Kafka: "golden-kafka",
@@ -74,6 +76,7 @@ function buildAll(target: Target): Record<string, string> {
     SparkCluster: "golden-spark",
     SparkStreamingJob: "golden-stream",
     Producer: "golden-producer",
+    Airflow: "golden-airflow",
   };
 }
 

@@ -23,6 +23,7 @@ test.serial("staging stack: the exact resource set", async (t) => {
   deployStack(stackFileConfig("staging"));
   const resources = await settle();
   t.deepEqual(resources.map((resource) => `${resource.type} ${resource.name}`).sort(), [
+    "data-pipeline:airflow:Airflow pipeline-airflow",
     "data-pipeline:cassandra:Cassandra pipeline-cassandra",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created.dlq",
@@ -34,22 +35,34 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "data-pipeline:spark-cluster:SparkCluster pipeline-spark",
     "data-pipeline:spark-streaming-job:SparkStreamingJob pipeline-users-stream",
     "data-pipeline:zookeeper:ZooKeeper pipeline-zookeeper",
+    "docker:index/image:Image data-pipeline-airflow-image",
     "docker:index/image:Image data-pipeline-producer-image",
     "docker:index/image:Image data-pipeline-spark-job-image",
+    "kubernetes:apps/v1:Deployment airflow-api-server",
+    "kubernetes:apps/v1:Deployment airflow-dag-processor",
+    "kubernetes:apps/v1:Deployment airflow-scheduler",
+    "kubernetes:apps/v1:Deployment airflow-triggerer",
     "kubernetes:apps/v1:Deployment schema-registry",
     "kubernetes:apps/v1:Deployment spark-worker",
+    "kubernetes:apps/v1:StatefulSet airflow-postgres",
     "kubernetes:apps/v1:StatefulSet cassandra",
     "kubernetes:apps/v1:StatefulSet kafka",
     "kubernetes:apps/v1:StatefulSet spark-master",
     "kubernetes:apps/v1:StatefulSet users-stream",
     "kubernetes:apps/v1:StatefulSet zookeeper",
+    "kubernetes:batch/v1:Job airflow-migrate",
     "kubernetes:batch/v1:Job cassandra-schema",
     "kubernetes:batch/v1:Job topic-users-created",
     "kubernetes:batch/v1:Job topic-users-created-dlq",
     "kubernetes:core/v1:ConfigMap cassandra-files",
     "kubernetes:core/v1:ConfigMap cassandra-schema-files",
     "kubernetes:core/v1:Namespace kubernetes-namespace",
+    "kubernetes:core/v1:Secret airflow-database",
+    "kubernetes:core/v1:Secret airflow-secrets",
     "kubernetes:core/v1:Secret cassandra-credentials",
+    "kubernetes:core/v1:Service airflow-api-server-service",
+    "kubernetes:core/v1:Service airflow-postgres-headless",
+    "kubernetes:core/v1:Service airflow-postgres-service",
     "kubernetes:core/v1:Service cassandra-headless",
     "kubernetes:core/v1:Service cassandra-service",
     "kubernetes:core/v1:Service kafka-headless",
@@ -62,6 +75,14 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "kubernetes:core/v1:Service users-stream-service",
     "kubernetes:core/v1:Service zookeeper-headless",
     "kubernetes:core/v1:Service zookeeper-service",
+    "kubernetes:core/v1:ServiceAccount pod-launcher",
+    "kubernetes:rbac.authorization.k8s.io/v1:Role pod-launcher",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding pod-launcher",
+    "random:index/randomId:RandomId pipeline-airflow-fernet-key",
+    "random:index/randomPassword:RandomPassword pipeline-airflow-admin-password",
+    "random:index/randomPassword:RandomPassword pipeline-airflow-api-secret-key",
+    "random:index/randomPassword:RandomPassword pipeline-airflow-database-password",
+    "random:index/randomPassword:RandomPassword pipeline-airflow-jwt-secret",
     "random:index/randomPassword:RandomPassword pipeline-cassandra-admin-password",
     "random:index/randomPassword:RandomPassword pipeline-cassandra-app-password",
   ]);
@@ -189,7 +210,7 @@ test.serial(
     deployStack(stackFileConfig("staging"));
     const resources = await settle();
     const workloads = resources.filter((resource) => /:(StatefulSet|Deployment|Job)$/.test(resource.type));
-    t.is(workloads.length, 10);
+    t.is(workloads.length, 16);
     for (const workload of workloads) {
       const pod = workload.inputs.spec.template.spec;
       t.true(pod.securityContext.runAsNonRoot, workload.name);

@@ -32,8 +32,12 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
       return { imageId: `sha256:${name}`, repoDigest: `${String(inputs["name"])}@sha256:mock` };
     case "docker:index/image:Image":
       return { repoDigest: `${String(inputs["imageName"])}@sha256:mock` };
-    case "random:index/randomId:RandomId":
-      return { b64Url: "MkU4ZjRmZTctYzI4Ni00Mg", hex: "0123456789abcdef0123456789abcdef" };
+    case "random:index/randomId:RandomId": {
+      // Deterministic bytes of the requested length, derived from the resource name.
+      const bytes = Buffer.alloc(Number(inputs["byteLength"] ?? 8));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (name.charCodeAt(i % name.length) * (i + 1)) & 0xff;
+      return { b64Url: bytes.toString("base64url"), hex: bytes.toString("hex") };
+    }
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-password-${name}` };
     default:

@@ -1,0 +1,112 @@
+/**
+ * The environment every Airflow process shares, as pure functions: one metadata database, one Fernet
+ * key, one JWT secret, LocalExecutor, and the connections and variables the users_pipeline DAG reads
+ * (`AIRFLOW_CONN_*`, `AIRFLOW_VAR_*`, see dags/README.md).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentValue } from "./spec";
+
+/** The api-server's port. */
+export const airflowApiPort = 8080;
+
+/** Secret inputs shared by every Airflow process. */
+export interface AirflowSecrets {
+  readonly secretName: string;
+  readonly databasePassword: pulumi.Input<string>;
+  readonly fernetKey: pulumi.Input<string>;
+  readonly jwtSecret: pulumi.Input<string>;
+  readonly apiSecretKey: pulumi.Input<string>;
+  readonly adminPassword: pulumi.Input<string>;
+  readonly cassandraPassword: pulumi.Input<string>;
+}
+
+/** What the DAG needs to know about the pipeline. */
+export interface AirflowPipelineSettings {
+  readonly databaseHost: string;
+  readonly apiServerHost: string;
+  readonly schedule: string;
+  readonly bootstrapServers: string;
+  readonly topic: string;
+  readonly producerImage: pulumi.Input<string>;
+  readonly producerEnvironment: Readonly<Record<string, string>>;
+  readonly producerCount: number;
+  readonly verifyTimeoutSeconds: number;
+  readonly cassandraHosts: string;
+  readonly cassandraPort: number;
+  readonly cassandraUsername: string;
+  readonly cassandraKeyspace: string;
+  readonly cassandraTable: string;
+  readonly cassandraDatacenter: string;
+  /** Variables of the target's container launcher (PIPELINE_TARGET, DOCKER_URL, ...). */
+  readonly launcherVariables: Readonly<Record<string, string>>;
+}
+
+/** A secret env value: a key of the shared Airflow secret. */
+function secretValue(secrets: AirflowSecrets, key: string, value: pulumi.Input<string>): EnvironmentValue {
+  return { secret: { secretName: secrets.secretName, key, value } };
+}
+
+/** The Fernet key from 32 random bytes (URL-safe base64 with padding, as cryptography expects). */
+export function fernetKeyFrom(b64Url: string): string {
+  return b64Url.endsWith("=") ? b64Url : `${b64Url}=`;
+}
+
+/** The environment of every Airflow process (api-server, scheduler, dag-processor, triggerer, migration). */
+export function airflowEnvironment(
+  settings: AirflowPipelineSettings,
+  secrets: AirflowSecrets,
+): Record<string, EnvironmentValue> {
+  const cassandraConnection = pulumi.jsonStringify({
+    conn_type: "cassandra",
+    host: settings.cassandraHosts,
+    port: settings.cassandraPort,
+    login: settings.cassandraUsername,
+    password: secrets.cassandraPassword,
+    schema: settings.cassandraKeyspace,
+    extra: { local_dc: settings.cassandraDatacenter },
+  });
+  const databaseUrl = pulumi.interpolate`postgresql+psycopg2://airflow:${secrets.databasePassword}@${settings.databaseHost}:5432/airflow`;
+  const variables = Object.fromEntries(
+    Object.entries(settings.launcherVariables).map(([key, value]) => [`AIRFLOW_VAR_${key}`, value]),
+  );
+  return {
+    AIRFLOW__CORE__EXECUTOR: "LocalExecutor",
+    AIRFLOW__CORE__LOAD_EXAMPLES: "False",
+    AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: "False",
+    AIRFLOW__CORE__AUTH_MANAGER: "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+    AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://${settings.apiServerHost}:${airflowApiPort}/execution/`,
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: secretValue(secrets, "database-url", databaseUrl),
+    AIRFLOW__CORE__FERNET_KEY: secretValue(secrets, "fernet-key", secrets.fernetKey),
+    AIRFLOW__API_AUTH__JWT_SECRET: secretValue(secrets, "jwt-secret", secrets.jwtSecret),
+    AIRFLOW__API__SECRET_KEY: secretValue(secrets, "api-secret-key", secrets.apiSecretKey),
+    AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: "True",
+    USERS_PIPELINE_SCHEDULE: settings.schedule,
+    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify({
+      conn_type: "kafka",
+      extra: { "bootstrap.servers": settings.bootstrapServers },
+    }),
+    AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraConnection),
+    AIRFLOW_VAR_USERS_TOPIC: settings.topic,
+    AIRFLOW_VAR_PRODUCER_IMAGE: settings.producerImage,
+    AIRFLOW_VAR_PRODUCER_COUNT: String(settings.producerCount),
+    AIRFLOW_VAR_PRODUCER_ENV: JSON.stringify(settings.producerEnvironment),
+    AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: String(settings.verifyTimeoutSeconds),
+    AIRFLOW_VAR_CASSANDRA_KEYSPACE: settings.cassandraKeyspace,
+    AIRFLOW_VAR_CASSANDRA_TABLE: settings.cassandraTable,
+    ...variables,
+  };
+}
+
+/**
+ * The migration job's script: migrate the metadata database, then create the admin login or, when it
+ * exists, reset its password to the generated one (so the exported secret is always the valid one).
+ */
+export const airflowMigrationScript = [
+  "set -euo pipefail",
+  "airflow db migrate",
+  'if airflow users list --output json | grep -q "\\"username\\": \\"$ADMIN_USERNAME\\""; then',
+  '  airflow users reset-password --username "$ADMIN_USERNAME" --password "$ADMIN_PASSWORD"',
+  "else",
+  '  airflow users create --username "$ADMIN_USERNAME" --password "$ADMIN_PASSWORD" --firstname Pipeline --lastname Admin --role Admin --email admin@data-pipeline.invalid',
+  "fi",
+].join("\n");

@@ -1,0 +1,262 @@
+/**
+ * Airflow 3 (official image + pinned providers + our DAGs): a Postgres 16 metadata database with a
+ * persistent volume, a migration job, and api-server, scheduler, dag-processor and triggerer with
+ * health checks; LocalExecutor; one generated Fernet key, JWT secret and API secret key shared by
+ * every process; an admin login with a generated password (exported as a secret).
+ *
+ * Tasks start containers through the target's container launcher: a Docker API proxy on Docker, a
+ * ServiceAccount that may only manage pods in the namespace on Kubernetes.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+  airflowApiPort,
+  airflowEnvironment,
+  airflowMigrationScript,
+  fernetKeyFrom,
+} from "./airflow-environment";
+import type { Cassandra } from "./cassandra";
+import { contentTag, repositoryRoot } from "./image-tag";
+import type { Kafka } from "./kafka";
+import type { KafkaTopic } from "./kafka-topic";
+import type { Producer } from "./producer";
+import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
+import type { Target } from "./target";
+
+/** Airflow 3.x and Postgres 16 versions. */
+export const airflowVersion = "3.3.2";
+export const postgresImage = "postgres:16.11-bookworm";
+
+/** The official Airflow image runs as uid 50000, group 0; Postgres' image as uid/gid 999. */
+const airflowUser = { uid: 50000, gid: 0 } as const;
+const postgresUser = { uid: 999, gid: 999 } as const;
+
+/** Arguments of {@link Airflow}. */
+export interface AirflowArgs {
+  readonly target: Target;
+  readonly kafka: Kafka;
+  readonly topic: KafkaTopic;
+  readonly cassandra: Cassandra;
+  readonly producer: Producer;
+  /** users_pipeline schedule (cron or preset). @default "@hourly" */
+  readonly schedule?: string;
+  /** Records the producer sends per DAG run. @default 10000 */
+  readonly producerCount?: number;
+  /** How long the verify task waits for the rows. @default 600 */
+  readonly verifyTimeoutSeconds?: number;
+  /** Host port of the api-server (UI) on Docker. @default undefined (not published) */
+  readonly hostPort?: number;
+  /** Size of the metadata database volume. @default "5Gi" */
+  readonly databaseStorageSize?: string;
+  /** Image tag. @default a content hash of airflow/ and dags/ */
+  readonly imageTag?: string;
+  /** Build context (the checkout root). @default this checkout's root */
+  readonly buildContext?: string;
+}
+
+function resources(memoryMiB: number, cpu: number): ResourceSpec {
+  return { cpuRequest: cpu / 2, cpuLimit: cpu, memoryRequestMiB: memoryMiB, memoryLimitMiB: memoryMiB };
+}
+
+function jobCheck(jobType: string): HealthCheckSpec {
+  return {
+    probe: { kind: "command", command: ["airflow", "jobs", "check", "--job-type", jobType, "--local"] },
+    intervalSeconds: 30,
+    timeoutSeconds: 20,
+    retries: 5,
+    startPeriodSeconds: 60,
+  };
+}
+
+/** An Airflow deployment. */
+export class Airflow extends pulumi.ComponentResource {
+  /** The UI/API URL for a browser: the host URL on Docker, the in-cluster URL on Kubernetes. */
+  public readonly url: string;
+  public readonly adminUsername = "admin";
+  /** Generated admin password (secret). */
+  public readonly adminPassword: pulumi.Output<string>;
+  public readonly image: pulumi.Output<string>;
+  public readonly database: Workload;
+  public readonly migration: Workload;
+  public readonly processes: Readonly<
+    Record<"apiServer" | "scheduler" | "dagProcessor" | "triggerer", Workload>
+  >;
+  /** The neutral specs (for inspection and tests). */
+  public readonly specs: readonly (ServiceSpec | JobSpec)[];
+
+  constructor(name: string, args: AirflowArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("data-pipeline:airflow:Airflow", name, {}, opts);
+    const schedule = args.schedule ?? "@hourly";
+    const producerCount = args.producerCount ?? 10_000;
+    const verifyTimeoutSeconds = args.verifyTimeoutSeconds ?? 600;
+    const databaseStorageSize = args.databaseStorageSize ?? "5Gi";
+    if (!Number.isInteger(producerCount) || producerCount < 1) {
+      throw new pulumi.ResourceError(
+        `Unable to create Airflow ${name}: producerCount ${producerCount} must be an integer >= 1.`,
+        this,
+      );
+    }
+    const child = { parent: this };
+    const password = (purpose: string, length: number) =>
+      pulumi.secret(
+        new random.RandomPassword(`${name}-${purpose}`, { length, special: false }, child).result,
+      );
+    const databasePassword = password("database-password", 32);
+    this.adminPassword = password("admin-password", 24);
+    const fernet = new random.RandomId(
+      `${name}-fernet-key`,
+      { byteLength: 32 },
+      { ...child, additionalSecretOutputs: ["b64Url", "b64Std", "hex", "dec", "id"] },
+    );
+    const secrets = {
+      secretName: "airflow-secrets",
+      databasePassword,
+      fernetKey: pulumi.secret(fernet.b64Url.apply(fernetKeyFrom)),
+      jwtSecret: password("jwt-secret", 64),
+      apiSecretKey: password("api-secret-key", 64),
+      adminPassword: this.adminPassword,
+      cassandraPassword: args.cassandra.appPassword,
+    };
+
+    const context = args.buildContext ?? repositoryRoot();
+    const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"]);
+    this.image = args.target.buildImage(
+      {
+        name: "data-pipeline-airflow",
+        context,
+        dockerfile: `${context}/airflow/Dockerfile`,
+        tag,
+        buildArgs: { AIRFLOW_VERSION: airflowVersion },
+      },
+      this,
+    );
+
+    const databaseSpec: ServiceSpec = {
+      name: "airflow-postgres",
+      component: "airflow-postgres",
+      image: postgresImage,
+      replicas: 1,
+      stateful: true,
+      env: {
+        POSTGRES_USER: "airflow",
+        POSTGRES_DB: "airflow",
+        POSTGRES_PASSWORD: {
+          secret: { secretName: "airflow-database", key: "password", value: databasePassword },
+        },
+        PGDATA: "/var/lib/postgresql/data/pgdata",
+      },
+      ports: [{ name: "postgres", containerPort: 5432 }],
+      volumes: [{ name: "data", mountPath: "/var/lib/postgresql/data", size: databaseStorageSize }],
+      healthCheck: {
+        probe: { kind: "command", command: ["pg_isready", "-U", "airflow", "-d", "airflow"] },
+        startPeriodSeconds: 30,
+      },
+      resources: resources(512, 0.5),
+      runAs: postgresUser,
+    };
+    this.database = args.target.deployService(databaseSpec, this);
+
+    const launcher = args.target.containerLauncher(this);
+    const environment = airflowEnvironment(
+      {
+        databaseHost: args.target.replicaHost("airflow-postgres", 0),
+        apiServerHost: args.target.serviceHost("airflow-api-server"),
+        schedule,
+        bootstrapServers: args.kafka.bootstrapServers,
+        topic: args.topic.topicName,
+        producerImage: args.producer.image,
+        producerEnvironment: args.producer.environment,
+        producerCount,
+        verifyTimeoutSeconds,
+        cassandraHosts: args.cassandra.contactPoints,
+        cassandraPort: args.cassandra.port,
+        cassandraUsername: args.cassandra.appUsername,
+        cassandraKeyspace: args.cassandra.keyspace,
+        cassandraTable: args.cassandra.table,
+        cassandraDatacenter: args.cassandra.datacenter,
+        launcherVariables: launcher.variables,
+      },
+      secrets,
+    );
+
+    // The migration job is the first user of the shared secret, so it declares every key of it.
+    const migrationSpec: JobSpec = {
+      name: "airflow-migrate",
+      component: "airflow-migrate",
+      image: this.image,
+      args: ["bash", "-c", airflowMigrationScript],
+      env: {
+        ...environment,
+        ADMIN_USERNAME: this.adminUsername,
+        ADMIN_PASSWORD: {
+          secret: { secretName: secrets.secretName, key: "admin-password", value: this.adminPassword },
+        },
+      },
+      resources: resources(1024, 1),
+      runAs: airflowUser,
+      dependsOn: [{ workload: this.database }],
+      backoffLimit: 6,
+    };
+    this.migration = args.target.runJob(migrationSpec, this);
+
+    const airflowProcess = (
+      processName: string,
+      memoryMiB: number,
+      healthCheck: HealthCheckSpec,
+      extra: Partial<ServiceSpec> = {},
+    ): ServiceSpec => ({
+      name: `airflow-${processName}`,
+      component: `airflow-${processName}`,
+      image: this.image,
+      args: [processName],
+      env: environment,
+      healthCheck,
+      resources: resources(memoryMiB, 1),
+      runAs: airflowUser,
+      dependsOn: [{ workload: this.migration }, { workload: this.database }],
+      ...extra,
+    });
+    const apiServerSpec = airflowProcess(
+      "api-server",
+      1024,
+      {
+        probe: { kind: "http", path: "/api/v2/monitor/health", port: airflowApiPort },
+        startPeriodSeconds: 90,
+      },
+      {
+        ports: [
+          {
+            name: "http",
+            containerPort: airflowApiPort,
+            ...(args.hostPort !== undefined ? { publish: { hostPort: args.hostPort } } : {}),
+          },
+        ],
+      },
+    );
+    const apiServer = args.target.deployService(apiServerSpec, this);
+    const schedulerSpec = airflowProcess("scheduler", 1536, jobCheck("SchedulerJob"), {
+      // The scheduler runs the tasks (LocalExecutor), so it is the one that starts producer containers.
+      ...(launcher.serviceAccount ? { serviceAccount: launcher.serviceAccount } : {}),
+      dependsOn: [
+        { workload: this.migration },
+        { workload: this.database },
+        { workload: apiServer },
+        ...(launcher.dependency ? [{ workload: launcher.dependency }] : []),
+      ],
+    });
+    const dagProcessorSpec = airflowProcess("dag-processor", 768, jobCheck("DagProcessorJob"));
+    const triggererSpec = airflowProcess("triggerer", 512, jobCheck("TriggererJob"));
+    this.processes = {
+      apiServer,
+      scheduler: args.target.deployService(schedulerSpec, this),
+      dagProcessor: args.target.deployService(dagProcessorSpec, this),
+      triggerer: args.target.deployService(triggererSpec, this),
+    };
+    this.specs = [databaseSpec, migrationSpec, apiServerSpec, schedulerSpec, dagProcessorSpec, triggererSpec];
+    const publish = args.target.publishesHostPorts && args.hostPort !== undefined;
+    this.url = publish
+      ? `http://localhost:${args.hostPort}`
+      : `http://${args.target.serviceHost("airflow-api-server")}:${airflowApiPort}`;
+    this.registerOutputs({ url: this.url, adminPassword: this.adminPassword, image: this.image });
+  }
+}
