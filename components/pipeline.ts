@@ -14,7 +14,8 @@ import { Producer } from "./producer";
 import type { SparkClusterArgs } from "./spark-cluster";
 import { SparkCluster } from "./spark-cluster";
 import type { RecordFormat, SparkStreamingJobArgs } from "./spark-streaming-job";
-import { SparkStreamingJob } from "./spark-streaming-job";
+import { buildStreamingJobImage, SparkStreamingJob } from "./spark-streaming-job";
+import { sparkVersion } from "./versions";
 import type { ControlCenterArgs } from "./control-center";
 import { ControlCenter } from "./control-center";
 import type { KafkaArgs } from "./kafka";
@@ -180,11 +181,25 @@ export class StreamingPipeline extends pulumi.ComponentResource {
       { ...(args.cassandra ?? {}), target: args.target },
       child,
     );
-    this.spark = new SparkCluster(`${name}-spark`, { ...(args.spark ?? {}), target: args.target }, child);
+    // One image for the driver and the executors: the job's Python code runs on both.
+    const streamingJobArgs = args.streamingJob ?? {};
+    const jobImage =
+      streamingJobArgs.image ??
+      buildStreamingJobImage(args.target, this, {
+        sparkVersion: args.spark?.version ?? sparkVersion,
+        ...(streamingJobArgs.imageTag ? { imageTag: streamingJobArgs.imageTag } : {}),
+        ...(streamingJobArgs.buildContext ? { buildContext: streamingJobArgs.buildContext } : {}),
+      });
+    this.spark = new SparkCluster(
+      `${name}-spark`,
+      { image: jobImage, ...(args.spark ?? {}), target: args.target },
+      child,
+    );
     this.streamingJob = new SparkStreamingJob(
       `${name}-users-stream`,
       {
-        ...(args.streamingJob ?? {}),
+        ...streamingJobArgs,
+        image: jobImage,
         target: args.target,
         cluster: this.spark,
         kafka: this.kafka,

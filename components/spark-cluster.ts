@@ -27,6 +27,11 @@ export interface SparkClusterArgs {
   readonly workerMemoryMiB?: number;
   /** Host port of the master web UI on Docker. @default undefined (not published) */
   readonly masterUiHostPort?: number;
+  /**
+   * Image of master and workers. Workers run executors, which run the job's Python code, so pass the
+   * job image (same Spark version) when the job needs Python packages. @default the official image
+   */
+  readonly image?: pulumi.Input<string>;
   /** Base name of the services (`<name>-master`, `<name>-worker`). @default "spark" */
   readonly serviceName?: string;
 }
@@ -74,7 +79,7 @@ export class SparkCluster extends pulumi.ComponentResource {
     this.masterUiUrl = publishUi
       ? `http://localhost:${args.masterUiHostPort}`
       : `http://${args.target.serviceHost(masterService)}:${sparkPorts.masterUi}`;
-    const image = sparkImage(version);
+    const image = args.image ?? sparkImage(version);
     const spark = "/opt/spark/bin/spark-class";
 
     this.masterSpec = {

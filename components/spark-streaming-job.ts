@@ -45,12 +45,32 @@ export interface SparkStreamingJobArgs {
   readonly executorMemoryMiB?: number;
   /** Size of the checkpoint volume. @default "5Gi" */
   readonly checkpointSize?: string;
-  /** Image tag. @default a content hash of spark/ and contracts/ */
+  /** A job image built already (shared with the cluster). @default built here with {@link buildStreamingJobImage} */
+  readonly image?: pulumi.Input<string>;
+  /** Image tag when built here. @default a content hash of spark/ and contracts/ */
   readonly imageTag?: string;
   /** Build context (must hold spark/ and contracts/). @default this checkout's root */
   readonly buildContext?: string;
   /** Service name. @default "users-stream" */
   readonly serviceName?: string;
+}
+
+/**
+ * Builds the job image (spark/Dockerfile: the pinned apache/spark image plus connector jars, the
+ * job's Python dependencies and the job). Executors run the job's Python code too, so the Spark
+ * cluster runs this image as well.
+ */
+export function buildStreamingJobImage(
+  target: Target,
+  parent: pulumi.Resource,
+  options: { readonly sparkVersion: string; readonly imageTag?: string; readonly buildContext?: string },
+): pulumi.Output<string> {
+  const context = options.buildContext ?? repositoryRoot();
+  const tag = options.imageTag ?? contentTag(options.sparkVersion, context, ["spark", "contracts"]);
+  return target.buildImage(
+    { name: "data-pipeline-spark-job", context, dockerfile: `${context}/spark/Dockerfile`, tag },
+    parent,
+  );
 }
 
 /** The job's environment contract (see spark/README.md). */
@@ -127,11 +147,13 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
         this,
       );
     }
-    const context = args.buildContext ?? repositoryRoot();
-    const tag = args.imageTag ?? contentTag(args.cluster.version, context, ["spark", "contracts"]);
-    this.image = args.target.buildImage(
-      { name: "data-pipeline-spark-job", context, dockerfile: `${context}/spark/Dockerfile`, tag },
-      this,
+    this.image = pulumi.output(
+      args.image ??
+        buildStreamingJobImage(args.target, this, {
+          sparkVersion: args.cluster.version,
+          ...(args.imageTag ? { imageTag: args.imageTag } : {}),
+          ...(args.buildContext ? { buildContext: args.buildContext } : {}),
+        }),
     );
     this.deadLetterTopic = args.deadLetterTopic?.topicName ?? `${args.topic.topicName}.dlq`;
     this.spec = {

@@ -46,7 +46,6 @@ test.serial("dev stack: the exact resource set", async (t) => {
     "docker:index/image:Image data-pipeline-producer-image",
     "docker:index/image:Image data-pipeline-spark-job-image",
     "docker:index/network:Network docker-network",
-    "docker:index/remoteImage:RemoteImage image-apache-spark-3.5.7-scala2.12-java17-python3-ubuntu",
     "docker:index/remoteImage:RemoteImage image-cassandra-5.0.9",
     "docker:index/remoteImage:RemoteImage image-confluentinc-cp-enterprise-control-center-7.9.5",
     "docker:index/remoteImage:RemoteImage image-confluentinc-cp-kafka-7.9.5",
