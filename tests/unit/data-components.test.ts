@@ -131,10 +131,10 @@ test.serial(
     t.regex(jobImage.inputs.imageName, /^data-pipeline-spark-job:3\.5\.7-[0-9a-f]{12}$/);
     t.regex(jobImage.inputs.build.dockerfile, /spark\/Dockerfile$/);
     t.true(jobImage.inputs.skipPush);
-  // Executors run the job's Python code: master and workers run the job image too.
-  t.is(worker.inputs.image, jobImage.inputs.imageName);
-  t.is(master.inputs.image, jobImage.inputs.imageName);
-  t.is(stream.inputs.image, jobImage.inputs.imageName);
+    // Executors run the job's Python code: master and workers run the job image too.
+    t.is(worker.inputs.image, jobImage.inputs.imageName);
+    t.is(master.inputs.image, jobImage.inputs.imageName);
+    t.is(stream.inputs.image, jobImage.inputs.imageName);
     t.regex(await valueOf(outputs.producerImage), /^data-pipeline-producer:0\.1\.0-[0-9a-f]{12}$/);
   },
 );
