@@ -187,4 +187,5 @@ def test_wait_for_rows_fails_after_the_timeout() -> None:
         wait_for_rows(lambda: 1000, 1100, 20, 5, clock, clock.sleep)
     assert clock.now == 20
     with pytest.raises(AirflowException, match="no answer from Cassandra after 20 s"):
-        wait_for_rows(lambda: None, 1100, 20, 5, Clock(), Clock().sleep)
+        silent = Clock()
+        wait_for_rows(lambda: None, 1100, 20, 5, silent, silent.sleep)

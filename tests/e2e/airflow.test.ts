@@ -68,8 +68,7 @@ function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record
   if (!harness || !pipeline) throw new Error("harness did not start");
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([key, value]) =>
-        value !== undefined && !key.startsWith("AIRFLOW") && !key.startsWith("PRODUCER_"),
+      ([key, value]) => value !== undefined && !key.startsWith("AIRFLOW") && !key.startsWith("PRODUCER_"),
     ),
   ) as Record<string, string>;
   const cassandra = harness.cassandra;
