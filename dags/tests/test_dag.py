@@ -154,3 +154,24 @@ def test_bad_settings_are_one_import_error(
     [error] = bag.import_errors.values()
     assert "Unable to build DAG users_pipeline" in error
     assert message in error
+
+
+def pins(path: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if "==" in requirement:
+            name, version = requirement.split("==", 1)
+            found[name.strip().lower()] = version.strip()
+    return found
+
+
+def test_the_image_installs_the_providers_the_tests_use() -> None:
+    image = DAGS_FOLDER.parent / "airflow" / "requirements.txt"
+    if not image.exists():
+        pytest.skip("no airflow/requirements.txt in this checkout")
+    tested = pins(DAGS_FOLDER / "requirements.txt")
+    providers = {name: version for name, version in pins(image).items() if name.startswith("apache-airflow")}
+    assert providers, "airflow/requirements.txt pins no provider"
+    assert {name: tested.get(name) for name in providers} == providers
+    assert tested["apache-airflow"] == "3.3.2"
