@@ -12,8 +12,8 @@ import {
   settle,
   unwrapSecrets,
 } from "./support/mocks";
-import type { RegisteredResource } from "./support/mocks";
 import { validateKubernetesObject } from "./support/kubernetes-schema";
+import { podEnv, podSpecOf } from "./support/pods";
 import { deployStack } from "../../infra/stack";
 import { stackFileConfig } from "./support/stacks";
 
@@ -21,15 +21,6 @@ test.beforeEach(() => resetRegistered());
 
 const container = "docker:index/container:Container";
 const processes = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const pod = (workload: RegisteredResource): any => workload.inputs.spec.template.spec;
-const podEnv = (workload: RegisteredResource): Record<string, unknown> =>
-  Object.fromEntries(
-    pod(workload).containers[0].env.map((variable: { name: string; value?: string; valueFrom?: unknown }) => [
-      variable.name,
-      variable.value ?? variable.valueFrom,
-    ]),
-  );
 
 test.serial(
   "Docker: one Fernet key and JWT secret for every process, DAG connections and variables",
@@ -131,8 +122,8 @@ test.serial(
       "jwt-secret",
     ]);
     const scheduler = findResource(resources, ":Deployment", "airflow-scheduler");
-    t.is(pod(scheduler).serviceAccountName, "pod-launcher");
-    t.true(pod(scheduler).automountServiceAccountToken);
+    t.is(podSpecOf(scheduler).serviceAccountName, "pod-launcher");
+    t.true(podSpecOf(scheduler).automountServiceAccountToken);
     t.true(scheduler.dependsOn.includes("pod-launcher"));
     t.deepEqual(podEnv(scheduler)["AIRFLOW__CORE__FERNET_KEY"], {
       secretKeyRef: { name: "airflow-secrets", key: "fernet-key" },
@@ -140,7 +131,7 @@ test.serial(
     t.is(podEnv(scheduler)["AIRFLOW_VAR_PIPELINE_TARGET"], "kubernetes");
     t.is(podEnv(scheduler)["AIRFLOW_VAR_KUBERNETES_NAMESPACE"], "data-pipeline-staging");
     t.is(podEnv(scheduler)["USERS_PIPELINE_SCHEDULE"], "*/30 * * * *");
-    t.deepEqual(pod(scheduler).containers[0].livenessProbe.exec.command, [
+    t.deepEqual(podSpecOf(scheduler).containers[0].livenessProbe.exec.command, [
       "airflow",
       "jobs",
       "check",
@@ -150,8 +141,8 @@ test.serial(
     ]);
     for (const name of ["airflow-api-server", "airflow-dag-processor", "airflow-triggerer"]) {
       const other = findResource(resources, ":Deployment", name);
-      t.false(pod(other).automountServiceAccountToken, `${name} gets no API token`);
-      t.is(pod(other).serviceAccountName, undefined);
+      t.false(podSpecOf(other).automountServiceAccountToken, `${name} gets no API token`);
+      t.is(podSpecOf(other).serviceAccountName, undefined);
     }
     const role = findResource(resources, ":Role", "pod-launcher");
     t.is(role.inputs.metadata.namespace, "data-pipeline-staging");

@@ -12,22 +12,13 @@ import {
   unwrapSecrets,
   valueOf,
 } from "./support/mocks";
-import type { RegisteredResource } from "./support/mocks";
 import { deployStack } from "../../infra/stack";
+import { mainContainer, podEnv } from "./support/pods";
 import { stackFileConfig } from "./support/stacks";
 
 test.beforeEach(() => resetRegistered());
 
 const container = "docker:index/container:Container";
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const podContainer = (workload: RegisteredResource): any => workload.inputs.spec.template.spec.containers[0];
-const podEnv = (workload: RegisteredResource): Record<string, unknown> =>
-  Object.fromEntries(
-    podContainer(workload).env.map((variable: { name: string; value?: string; valueFrom?: unknown }) => [
-      variable.name,
-      variable.value ?? variable.valueFrom,
-    ]),
-  );
 
 test.serial(
   "Docker: Cassandra node, authentication, schema job from the contract, credentials as secrets",
@@ -171,14 +162,14 @@ test.serial(
       secretKeyRef: { name: "cassandra-credentials", key: "app-password" },
     });
     t.regex(
-      podContainer(stream).command[2],
+      mainContainer(stream).command[2],
       new RegExp(
         `export SPARK_DRIVER_HOST="users-stream-\\$\\{ORDINAL\\}\\.users-stream-headless\\.${domain.replace(/\./g, "\\.")}"`,
       ),
     );
-    t.deepEqual(podContainer(stream).args, ["/opt/app/submit.sh"]);
+    t.deepEqual(mainContainer(stream).args, ["/opt/app/submit.sh"]);
     t.regex(
-      podContainer(stream).image,
+      mainContainer(stream).image,
       /^registry\.example\.com\/data-pipeline\/data-pipeline-spark-job:3\.5\.7-[0-9a-f]{12}$/,
     );
     t.is(stream.inputs.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "5Gi");

@@ -3,22 +3,13 @@ import { findResource, resetRegistered, settle, valueOf } from "./support/mocks"
 import type { RegisteredResource } from "./support/mocks";
 import { validateKubernetesObject } from "./support/kubernetes-schema";
 import { deployStack } from "../../infra/stack";
+import { mainContainer, podEnv } from "./support/pods";
 import { stackFileConfig } from "./support/stacks";
 
 test.beforeEach(() => resetRegistered());
 
 const kubernetesObjects = (resources: readonly RegisteredResource[]) =>
   resources.filter((resource) => resource.type.startsWith("kubernetes:"));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const mainContainer = (workload: RegisteredResource): any => workload.inputs.spec.template.spec.containers[0];
-const env = (workload: RegisteredResource): Record<string, string> =>
-  Object.fromEntries(
-    mainContainer(workload).env.map((variable: { name: string; value: string }) => [
-      variable.name,
-      variable.value,
-    ]),
-  );
-
 test.serial("staging stack: the exact resource set", async (t) => {
   deployStack(stackFileConfig("staging"));
   const resources = await settle();
@@ -137,12 +128,12 @@ test.serial(
     );
     t.deepEqual(container.args, ["/etc/confluent/docker/run"]);
     t.is(
-      env(kafka)["KAFKA_ZOOKEEPER_CONNECT"],
+      podEnv(kafka)["KAFKA_ZOOKEEPER_CONNECT"],
       [0, 1, 2]
         .map((i) => `zookeeper-${i}.zookeeper-headless.data-pipeline-staging.svc.cluster.local:2181`)
         .join(","),
     );
-    t.is(env(kafka)["KAFKA_MIN_INSYNC_REPLICAS"], "2");
+    t.is(podEnv(kafka)["KAFKA_MIN_INSYNC_REPLICAS"], "2");
     t.is(
       await valueOf(outputs.bootstrapServers),
       [0, 1, 2]
@@ -168,7 +159,7 @@ test.serial("ZooKeeper ensemble: ids from the ordinal, servers by per-pod DNS", 
   const zookeeper = findResource(await settle(), ":StatefulSet", "zookeeper");
   t.true(mainContainer(zookeeper).command[2].includes('export ZOOKEEPER_SERVER_ID="$((ORDINAL+1))"'));
   t.is(
-    env(zookeeper)["ZOOKEEPER_SERVERS"],
+    podEnv(zookeeper)["ZOOKEEPER_SERVERS"],
     [0, 1, 2]
       .map((i) => `zookeeper-${i}.zookeeper-headless.data-pipeline-staging.svc.cluster.local:2888:3888`)
       .join(";"),
@@ -183,18 +174,18 @@ test.serial("Schema Registry, Control Center and the topic job find Kafka by Ser
   );
   const registry = findResource(resources, ":Deployment", "schema-registry");
   t.is(
-    env(registry)["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"],
+    podEnv(registry)["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"],
     bootstrap.map((server) => `PLAINTEXT://${server}`).join(","),
   );
-  t.is(env(registry)["SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR"], "3");
+  t.is(podEnv(registry)["SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR"], "3");
   const controlCenter = findResource(resources, ":Deployment", "control-center");
-  t.is(env(controlCenter)["CONTROL_CENTER_BOOTSTRAP_SERVERS"], bootstrap.join(","));
+  t.is(podEnv(controlCenter)["CONTROL_CENTER_BOOTSTRAP_SERVERS"], bootstrap.join(","));
   t.is(
-    env(controlCenter)["CONTROL_CENTER_SCHEMA_REGISTRY_URL"],
+    podEnv(controlCenter)["CONTROL_CENTER_SCHEMA_REGISTRY_URL"],
     "http://schema-registry.data-pipeline-staging.svc.cluster.local:8081",
   );
   const job = findResource(resources, ":Job", "topic-users-created");
-  t.like(env(job), {
+  t.like(podEnv(job), {
     BOOTSTRAP_SERVERS: bootstrap.join(","),
     TOPIC: "users_created",
     PARTITIONS: "6",
