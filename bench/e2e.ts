@@ -40,6 +40,8 @@ const latencySeconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
 const partitions = Number(process.env.BENCH_E2E_PARTITIONS ?? 2);
 const ceilingRows = Number(process.env.BENCH_E2E_CEILING_ROWS ?? 200_000);
 const ceilingConcurrency = Number(process.env.BENCH_E2E_CEILING_CONCURRENCY ?? 256);
+/** Phases to run (all by default; a subset while tuning, e.g. `BENCH_E2E_PHASES=throughput`). */
+const phases = new Set((process.env.BENCH_E2E_PHASES ?? "throughput,latency,ceiling").split(","));
 /** Job settings of the throughput phase (tuned on this 2-core machine). */
 const throughputEnv: Record<string, string> = {
   MAX_OFFSETS_PER_TRIGGER: process.env.BENCH_E2E_MAX_OFFSETS ?? "100000",
@@ -66,7 +68,7 @@ interface BatchLine {
 /** The job's `batch N: rows in X, written W, rejected R (to T), S s` lines with their end times. */
 function batchLines(log: string): BatchLine[] {
   const pattern =
-    /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3}) INFO users_stream: batch \d+: rows in (\d+), written (\d+), rejected \d+ \(to [^)]*\), ([\d.]+) s$/gm;
+    /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3}) INFO users_stream: batch \d+: rows in (\d+), written (\d+), rejected \d+ \(to [^)]*\), ([\d.]+) s(?: \([^)]*\))?$/gm;
   return [...log.matchAll(pattern)].map((match) => ({
     end: Date.parse(`${match[1]!.replace(" ", "T")}.${match[2]}Z`),
     rows: Number(match[3]),
@@ -87,7 +89,7 @@ async function countRows(endpoint: CassandraEndpoint, keyspace: string): Promise
 async function main(): Promise<void> {
   const loadAtStart = round(loadavg()[0]!, 2);
   const runtime = await prepareJobRuntime();
-  const harness = await startServices({ services: ["kafka", "cassandra"], kraft: true });
+  const harness = await startServices({ services: ["kafka", "cassandra"], kraft: true, tuned: true });
   const jobs: RunningJob[] = [];
   const client = new Client({
     ...cassandraClientOptions(harness.cassandra),
@@ -124,126 +126,141 @@ async function main(): Promise<void> {
     };
 
     // 1. Sustained throughput from a backlog.
-    const backlogPipeline = await pipeline("bench_backlog");
-    process.stdout.write(`bench:e2e: producing a backlog of ${backlog} records\n`);
-    await produce(backlogPipeline.topic, backlog, 0);
-    process.stdout.write("bench:e2e: starting the job on the backlog\n");
-    const jobStart = Date.now();
-    const backlogJob = await startJob(runtime, {
-      ...backlogPipeline,
-      name: "bench-backlog",
-      env: throughputEnv,
-    });
-    jobs.push(backlogJob);
-    await waitUntil(
-      async () => batchLines(backlogJob.log()).reduce((sum, line) => sum + line.written, 0) >= backlog,
-      30 * 60_000,
-      () => `backlog not drained: ${backlogJob.log().slice(-2_000)}`,
-      2_000,
-    );
-    const drainedAt = Date.now();
-    const batches = batchLines(backlogJob.log()).filter((line) => line.rows > 0);
-    const firstStart = batches[0]!.end - batches[0]!.seconds * 1000;
-    const lastEnd = batches.at(-1)!.end;
-    const written = batches.reduce((sum, line) => sum + line.written, 0);
-    await backlogJob.process.stop();
-    const backlogRows = await countRows(harness.cassandra, backlogPipeline.keyspace);
-    const throughput = {
-      records: backlog,
-      rows_in_cassandra: backlogRows,
-      batches: batches.length,
-      largest_batch: Math.max(...batches.map((line) => line.rows)),
-      seconds: round((lastEnd - firstStart) / 1000, 1),
-      rows_per_second: round(written / ((lastEnd - firstStart) / 1000)),
-      wall_seconds_including_job_start: round((drainedAt - jobStart) / 1000, 1),
-      job_settings: throughputEnv,
-    };
-    process.stdout.write(`bench:e2e: throughput ${JSON.stringify(throughput)}\n`);
+    let throughput: ({ rows_per_second: number; batches: number } & Record<string, unknown>) | undefined;
+    if (phases.has("throughput")) {
+      const backlogPipeline = await pipeline("bench_backlog");
+      process.stdout.write(`bench:e2e: producing a backlog of ${backlog} records\n`);
+      await produce(backlogPipeline.topic, backlog, 0);
+      process.stdout.write("bench:e2e: starting the job on the backlog\n");
+      const jobStart = Date.now();
+      const backlogJob = await startJob(runtime, {
+        ...backlogPipeline,
+        name: "bench-backlog",
+        env: throughputEnv,
+      });
+      jobs.push(backlogJob);
+      await waitUntil(
+        async () => batchLines(backlogJob.log()).reduce((sum, line) => sum + line.written, 0) >= backlog,
+        30 * 60_000,
+        () => `backlog not drained: ${backlogJob.log().slice(-2_000)}`,
+        2_000,
+      );
+      const drainedAt = Date.now();
+      const batches = batchLines(backlogJob.log()).filter((line) => line.rows > 0);
+      const firstStart = batches[0]!.end - batches[0]!.seconds * 1000;
+      const lastEnd = batches.at(-1)!.end;
+      const written = batches.reduce((sum, line) => sum + line.written, 0);
+      await backlogJob.process.stop();
+      const backlogRows = await countRows(harness.cassandra, backlogPipeline.keyspace);
+      throughput = {
+        records: backlog,
+        rows_in_cassandra: backlogRows,
+        batches: batches.length,
+        largest_batch: Math.max(...batches.map((line) => line.rows)),
+        seconds: round((lastEnd - firstStart) / 1000, 1),
+        rows_per_second: round(written / ((lastEnd - firstStart) / 1000)),
+        wall_seconds_including_job_start: round((drainedAt - jobStart) / 1000, 1),
+        job_settings: throughputEnv,
+      };
+      process.stdout.write(`bench:e2e: throughput ${JSON.stringify(throughput)}\n`);
+    }
 
     // 2. Latency at a steady rate.
-    const latencyPipeline = await pipeline("bench_latency");
-    const latencyJob = await startJob(runtime, {
-      ...latencyPipeline,
-      name: "bench-latency",
-      env: latencyEnv,
-    });
-    jobs.push(latencyJob);
-    await sleep(5_000);
-    const latencyCount = rate * latencySeconds;
-    process.stdout.write(`bench:e2e: ${latencyCount} records at ${rate}/s\n`);
-    const producedAt = Date.now();
-    await produce(latencyPipeline.topic, latencyCount, rate);
-    await waitUntil(
-      async () => batchLines(latencyJob.log()).reduce((sum, line) => sum + line.written, 0) >= latencyCount,
-      10 * 60_000,
-      () => `latency rows missing: ${latencyJob.log().slice(-2_000)}`,
-      2_000,
-    );
-    await latencyJob.process.stop();
-    const samples: { event: number; latency: number }[] = [];
-    let pageState: string | undefined;
-    do {
-      const result = await client.execute(
-        `SELECT event_time, WRITETIME(first_name) AS written FROM ${latencyPipeline.keyspace}.users`,
-        [],
-        { prepare: true, fetchSize: 10_000, ...(pageState ? { pageState } : {}) },
+    let latency: ({ p50_ms: number; p99_ms: number } & Record<string, unknown>) | undefined;
+    if (phases.has("latency")) {
+      const latencyPipeline = await pipeline("bench_latency");
+      const latencyJob = await startJob(runtime, {
+        ...latencyPipeline,
+        name: "bench-latency",
+        env: latencyEnv,
+      });
+      jobs.push(latencyJob);
+      await sleep(5_000);
+      const latencyCount = rate * latencySeconds;
+      process.stdout.write(`bench:e2e: ${latencyCount} records at ${rate}/s\n`);
+      const producedAt = Date.now();
+      await produce(latencyPipeline.topic, latencyCount, rate);
+      await waitUntil(
+        async () => batchLines(latencyJob.log()).reduce((sum, line) => sum + line.written, 0) >= latencyCount,
+        10 * 60_000,
+        () => `latency rows missing: ${latencyJob.log().slice(-2_000)}`,
+        2_000,
       );
-      for (const row of result.rows) {
-        const event = (row.get("event_time") as Date).getTime();
-        const writtenMicros = (row.get("written") as types.Long).toNumber();
-        samples.push({ event, latency: writtenMicros / 1000 - event });
-      }
-      pageState = result.pageState ?? undefined;
-    } while (pageState);
-    const steady = samples
-      .filter((sample) => sample.event >= producedAt + 10_000)
-      .map((sample) => sample.latency)
-      .sort((a, b) => a - b);
-    const all = samples.map((sample) => sample.latency).sort((a, b) => a - b);
-    const latency = {
-      rate,
-      records: latencyCount,
-      rows_in_cassandra: samples.length,
-      steady_rows: steady.length,
-      p50_ms: round(percentile(steady, 0.5)),
-      p99_ms: round(percentile(steady, 0.99)),
-      max_ms: round(steady.at(-1) ?? Number.NaN),
-      all_rows_p99_ms: round(percentile(all, 0.99)),
-      job_settings: latencyEnv,
-    };
-    process.stdout.write(`bench:e2e: latency ${JSON.stringify(latency)}\n`);
+      await latencyJob.process.stop();
+      const samples: { event: number; latency: number }[] = [];
+      let pageState: string | undefined;
+      do {
+        const result = await client.execute(
+          `SELECT event_time, WRITETIME(first_name) AS written FROM ${latencyPipeline.keyspace}.users`,
+          [],
+          { prepare: true, fetchSize: 10_000, ...(pageState ? { pageState } : {}) },
+        );
+        for (const row of result.rows) {
+          const event = (row.get("event_time") as Date).getTime();
+          const writtenMicros = (row.get("written") as types.Long).toNumber();
+          samples.push({ event, latency: writtenMicros / 1000 - event });
+        }
+        pageState = result.pageState ?? undefined;
+      } while (pageState);
+      const steady = samples
+        .filter((sample) => sample.event >= producedAt + 10_000)
+        .map((sample) => sample.latency)
+        .sort((a, b) => a - b);
+      const all = samples.map((sample) => sample.latency).sort((a, b) => a - b);
+      latency = {
+        rate,
+        records: latencyCount,
+        rows_in_cassandra: samples.length,
+        steady_rows: steady.length,
+        p50_ms: round(percentile(steady, 0.5)),
+        p99_ms: round(percentile(steady, 0.99)),
+        max_ms: round(steady.at(-1) ?? Number.NaN),
+        all_rows_p99_ms: round(percentile(all, 0.99)),
+        job_settings: latencyEnv,
+      };
+      process.stdout.write(`bench:e2e: latency ${JSON.stringify(latency)}\n`);
+    }
 
     // 3. Cassandra's own write ceiling with the same kind of rows.
-    const ceilingKeyspace = harness.uniqueName("bench_ceiling");
-    await createUsersTable(harness.cassandra, ceilingKeyspace);
-    const generator = new UserGenerator({ seed: 42 });
-    const names = userFields.map((field) => field.name);
-    const rows: unknown[][] = [];
-    for (let index = 0; index < ceilingRows; index++) {
-      const user = generator.next() as unknown as Record<string, unknown>;
-      rows.push(
-        userFields.map((field) =>
-          field.kind === "timestamp" ? new Date(user[field.name] as string) : user[field.name],
-        ),
-      );
+    let ceiling: ({ rows_per_second: number } & Record<string, unknown>) | undefined;
+    if (phases.has("ceiling")) {
+      const ceilingKeyspace = harness.uniqueName("bench_ceiling");
+      await createUsersTable(harness.cassandra, ceilingKeyspace);
+      const generator = new UserGenerator({ seed: 42 });
+      const names = userFields.map((field) => field.name);
+      const rows: unknown[][] = [];
+      for (let index = 0; index < ceilingRows; index++) {
+        const user = generator.next() as unknown as Record<string, unknown>;
+        rows.push(
+          userFields.map((field) =>
+            field.kind === "timestamp" ? new Date(user[field.name] as string) : user[field.name],
+          ),
+        );
+      }
+      const insert = `INSERT INTO ${ceilingKeyspace}.users (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
+      await concurrent.executeConcurrent(client, insert, rows.slice(0, 5_000), { concurrencyLevel: 64 });
+      const ceilingStart = Date.now();
+      await concurrent.executeConcurrent(client, insert, rows, {
+        concurrencyLevel: ceilingConcurrency,
+        raiseOnFirstError: true,
+      });
+      const ceilingSeconds = (Date.now() - ceilingStart) / 1000;
+      ceiling = {
+        rows: ceilingRows,
+        concurrency: ceilingConcurrency,
+        seconds: round(ceilingSeconds, 1),
+        rows_per_second: round(ceilingRows / ceilingSeconds),
+        client: "cassandra-driver 4.10.0 (Node), prepared INSERT, executeConcurrent",
+      };
+      process.stdout.write(`bench:e2e: cassandra ceiling ${JSON.stringify(ceiling)}\n`);
     }
-    const insert = `INSERT INTO ${ceilingKeyspace}.users (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
-    await concurrent.executeConcurrent(client, insert, rows.slice(0, 5_000), { concurrencyLevel: 64 });
-    const ceilingStart = Date.now();
-    await concurrent.executeConcurrent(client, insert, rows, {
-      concurrencyLevel: ceilingConcurrency,
-      raiseOnFirstError: true,
-    });
-    const ceilingSeconds = (Date.now() - ceilingStart) / 1000;
-    const ceiling = {
-      rows: ceilingRows,
-      concurrency: ceilingConcurrency,
-      seconds: round(ceilingSeconds, 1),
-      rows_per_second: round(ceilingRows / ceilingSeconds),
-      client: "cassandra-driver 4.10.0 (Node), prepared INSERT, executeConcurrent",
-    };
-    process.stdout.write(`bench:e2e: cassandra ceiling ${JSON.stringify(ceiling)}\n`);
 
+    if (!throughput || !latency || !ceiling) {
+      process.stdout.write(
+        `bench:e2e: partial run (${[...phases].join(", ")}): ${resultsPath} left as it is\n`,
+      );
+      return;
+    }
     const result = {
       benchmark: "e2e",
       date: new Date().toISOString(),

@@ -128,7 +128,7 @@ function status(command: Command): number {
 }
 
 async function fetchArtifacts(command: Command): Promise<number> {
-  const options = { kraft: command.kraft };
+  const options = { kraft: command.kraft, tuned: false };
   for (const name of startOrder(command.services, options)) {
     await (serviceCatalog[name] as ServiceModule<unknown>).prepare?.(options);
   }

@@ -38,6 +38,11 @@ export interface StartOptions<Selected extends ServiceName> {
    */
   readonly kraft?: boolean;
   /**
+   * Throughput profile for benchmarks (see {@link ServiceOptions.tuned}).
+   * @default false
+   */
+  readonly tuned?: boolean;
+  /**
    * Run id naming the state directory `<repo>/.cache/harness/<run>`.
    * @default `test-<pid>-<n>`
    */
@@ -98,7 +103,7 @@ export interface RunDescription {
 export async function startServices<Selected extends ServiceName>(
   options: StartOptions<Selected>,
 ): Promise<Harness<Selected>> {
-  const serviceOptions: ServiceOptions = { kraft: options.kraft ?? false };
+  const serviceOptions: ServiceOptions = { kraft: options.kraft ?? false, tuned: options.tuned ?? false };
   const run = options.run ?? `test-${process.pid}-${++runCounter}`;
   const order = startOrder(options.services, serviceOptions);
   if (options.detached) keepProcessesAfterExit();

@@ -4,6 +4,11 @@ import type { ManagedProcess } from "./process";
 export interface ServiceOptions {
   /** Run Kafka in KRaft mode (combined broker + controller) instead of with ZooKeeper. */
   readonly kraft: boolean;
+  /**
+   * Tuned for throughput (benchmarks): full JIT, bigger heaps and thread pools. The default profile
+   * starts fastest and keeps the footprint small, which is what the test tiers want.
+   */
+  readonly tuned: boolean;
 }
 
 /** What a service module's `start` receives. */

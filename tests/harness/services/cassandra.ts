@@ -37,13 +37,15 @@ const localDataCenter = "datacenter1";
 /**
  * JVM flags: Cassandra's conf/jvm17-server.options (JPMS exports/opens, G1, Netty) with a small
  * heap, plus system properties for a fast single-node start (no gossip settling, short ring delay,
- * default superuser created at once). C1 only (`TieredStopAtLevel=1`): on two busy cores it halves
- * the start time, and test workloads never need C2's peak speed. No JMX port is opened.
+ * default superuser created at once). By default C1 only (`TieredStopAtLevel=1`): on two busy
+ * cores it halves the start time, and test workloads never need C2's peak speed. `tuned` (the
+ * benchmarks) keeps the full JIT and a 4 GiB heap. No JMX port is opened.
  */
 export function cassandraJvmArguments(
   configPath: string,
   logbackPath: string,
   storageDirectory: string,
+  tuned = false,
 ): string[] {
   const exportsList = [
     "java.base/jdk.internal.misc",
@@ -73,8 +75,7 @@ export function cassandraJvmArguments(
     "java.base/java.util",
   ];
   return [
-    "-Xms256m",
-    "-Xmx1g",
+    ...(tuned ? ["-Xms4g", "-Xmx4g", "-Xmn1g"] : ["-Xms256m", "-Xmx1g"]),
     "-Xss256k",
     "-XX:+UseG1GC",
     "-XX:+ParallelRefProcEnabled",
@@ -82,7 +83,7 @@ export function cassandraJvmArguments(
     "-XX:MaxGCPauseMillis=300",
     "-XX:+ExitOnOutOfMemoryError",
     "-XX:+PerfDisableSharedMem",
-    "-XX:TieredStopAtLevel=1",
+    ...(tuned ? [] : ["-XX:TieredStopAtLevel=1"]),
     "-Djdk.attach.allowAttachSelf=true",
     ...exportsList.map((entry) => `--add-exports=${entry}=ALL-UNNAMED`),
     ...opensList.map((entry) => `--add-opens=${entry}=ALL-UNNAMED`),
@@ -106,14 +107,44 @@ export interface CassandraYamlSettings {
   readonly storagePort: number;
   /** Root of data, commitlog, saved_caches, hints and cdc_raw. */
   readonly dataDirectory: string;
+  /** Throughput profile (benchmarks): bigger memtables, more write threads, longer auth caches. */
+  readonly tuned?: boolean;
 }
 
 /**
  * cassandra.yaml for one loopback node: PasswordAuthenticator + CassandraAuthorizer, one token,
- * small memtables and caches, few threads, no snapshots or hints (nothing to replicate to).
+ * small memtables and caches, few threads, no snapshots or hints (nothing to replicate to). The
+ * tuned profile (benchmarks) gives writes the memtable space and threads a real node would have.
  */
 export function cassandraYaml(settings: CassandraYamlSettings): string {
   const directory = (name: string): string => JSON.stringify(join(settings.dataDirectory, name));
+  const sizing = settings.tuned
+    ? [
+        "commitlog_segment_size: 32MiB",
+        "memtable_heap_space: 1024MiB",
+        "memtable_offheap_space: 1024MiB",
+        "memtable_flush_writers: 1",
+        "key_cache_size: 64MiB",
+        "file_cache_size: 256MiB",
+        "networking_cache_size: 64MiB",
+        "concurrent_reads: 16",
+        "concurrent_writes: 32",
+        "concurrent_counter_writes: 16",
+        "roles_validity: 60s",
+        "permissions_validity: 60s",
+        "credentials_validity: 60s",
+      ]
+    : [
+        "commitlog_segment_size: 8MiB",
+        "memtable_heap_space: 64MiB",
+        "memtable_offheap_space: 64MiB",
+        "key_cache_size: 8MiB",
+        "file_cache_size: 32MiB",
+        "networking_cache_size: 16MiB",
+        "concurrent_reads: 4",
+        "concurrent_writes: 4",
+        "concurrent_counter_writes: 4",
+      ];
   return [
     "cluster_name: data-pipeline-harness",
     "num_tokens: 1",
@@ -141,15 +172,7 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
     `cdc_raw_directory: ${directory("cdc_raw")}`,
     "commitlog_sync: periodic",
     "commitlog_sync_period: 10000ms",
-    "commitlog_segment_size: 8MiB",
-    "memtable_heap_space: 64MiB",
-    "memtable_offheap_space: 64MiB",
-    "key_cache_size: 8MiB",
-    "file_cache_size: 32MiB",
-    "networking_cache_size: 16MiB",
-    "concurrent_reads: 4",
-    "concurrent_writes: 4",
-    "concurrent_counter_writes: 4",
+    ...sizing,
     "concurrent_compactors: 1",
     "hinted_handoff_enabled: false",
     "auto_snapshot: false",
@@ -261,7 +284,15 @@ export const cassandraService = defineService<CassandraEndpoint>({
     const configPath = join(context.stateDir, "cassandra.yaml");
     const logbackPath = join(context.stateDir, "logback.xml");
     mkdirSync(context.dataDir, { recursive: true });
-    writeFileSync(configPath, cassandraYaml({ nativePort, storagePort, dataDirectory: context.dataDir }));
+    writeFileSync(
+      configPath,
+      cassandraYaml({
+        nativePort,
+        storagePort,
+        dataDirectory: context.dataDir,
+        tuned: context.options.tuned,
+      }),
+    );
     writeFileSync(logbackPath, cassandraLogback());
     progress("cassandra", `starting on ${loopback}:${nativePort}`);
     const started = Date.now();
@@ -272,7 +303,7 @@ export const cassandraService = defineService<CassandraEndpoint>({
       java,
       classpath,
       mainClass: "org.apache.cassandra.service.CassandraDaemon",
-      jvmArgs: cassandraJvmArguments(configPath, logbackPath, context.dataDir),
+      jvmArgs: cassandraJvmArguments(configPath, logbackPath, context.dataDir, context.options.tuned),
       ports: [nativePort, storagePort],
       readiness: cqlLogin(nativePort, defaultSuperuser.username, defaultSuperuser.password),
       readinessTimeoutMs: 240_000,
