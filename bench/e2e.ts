@@ -42,6 +42,15 @@ const ceilingRows = Number(process.env.BENCH_E2E_CEILING_ROWS ?? 200_000);
 const ceilingConcurrency = Number(process.env.BENCH_E2E_CEILING_CONCURRENCY ?? 256);
 /** Phases to run (all by default; a subset while tuning, e.g. `BENCH_E2E_PHASES=throughput`). */
 const phases = new Set((process.env.BENCH_E2E_PHASES ?? "throughput,latency,ceiling").split(","));
+/** Driver heap: local mode runs the executors in the driver, so it holds each batch's cache too. */
+const driverMemory = process.env.BENCH_E2E_DRIVER_MEMORY ?? "1g";
+/** Extra spark-submit settings, `key=value;key=value` (for tuning runs). */
+const sparkConf = Object.fromEntries(
+  (process.env.BENCH_E2E_SPARK_CONF ?? "")
+    .split(";")
+    .filter(Boolean)
+    .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+);
 /** Job settings of the throughput phase (tuned on this 2-core machine). */
 const throughputEnv: Record<string, string> = {
   MAX_OFFSETS_PER_TRIGGER: process.env.BENCH_E2E_MAX_OFFSETS ?? "100000",

@@ -64,6 +64,13 @@ export interface JobOptions {
   readonly master?: string;
   /** Extra job environment (MAX_OFFSETS_PER_TRIGGER, TRIGGER_INTERVAL, ...). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Driver heap (`--driver-memory`); in `local[...]` mode the executors share it.
+   * @default "1g"
+   */
+  readonly driverMemory?: string;
+  /** Extra `--conf key=value` settings for spark-submit. */
+  readonly sparkConf?: Readonly<Record<string, string>>;
 }
 
 /** The job's environment (the same variables the image's submit.sh passes on). */
@@ -108,8 +115,9 @@ export async function startJob(runtime: JobRuntime, options: JobOptions): Promis
     command: runtime.sparkSubmit,
     args: [
       ["--master", options.master ?? "local[2]"],
-      ["--driver-memory", "1g"],
+      ["--driver-memory", options.driverMemory ?? "1g"],
       ["--conf", "spark.ui.enabled=false"],
+      Object.entries(options.sparkConf ?? {}).flatMap(([key, value]) => ["--conf", `${key}=${value}`]),
       ["--jars", runtime.jars.join(",")],
       [join(sparkJobDirectory, "main.py")],
     ].flat(),
