@@ -119,87 +119,86 @@ def _js_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-_FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
-    "name": lambda value: _name.fullmatch(value) is not None,
-    "gender": lambda value: value in GENDERS,
-    "postcode": lambda value: _postcode.fullmatch(value) is not None,
-    "email": lambda value: _email.fullmatch(value) is not None,
-    "username": lambda value: _username.fullmatch(value) is not None,
-    "phone": lambda value: _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3,
+def _valid_phone(value: str) -> bool:
+    return _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3
+
+
+_FORMAT_CHECKS: dict[str, Callable[[str], object]] = {
+    "name": _name.fullmatch,
+    "gender": frozenset(GENDERS).__contains__,
+    "postcode": _postcode.fullmatch,
+    "email": _email.fullmatch,
+    "username": _username.fullmatch,
+    "phone": _valid_phone,
     "url": _valid_url,
 }
 
-
-def _check_string(value: object) -> str | None:
-    if not isinstance(value, str):
-        return "is not a string"
-    length = len(value) if value.isascii() else _js_length(value)
-    if length == 0 or length > MAXIMUM_STRING_LENGTH:
-        return f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
-    return None
-
-
-def _check_int(value: object) -> str | None:
-    # JSON numbers: 5 and 5.0 are the same number (Number.isInteger(5.0) is true).
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "is not a 32-bit integer"
-    if isinstance(value, float) and not value.is_integer():
-        return "is not a 32-bit integer"
-    return None if INT_MIN <= value <= INT_MAX else "is not a 32-bit integer"
-
-
-def _check_uuid(value: object) -> str | None:
-    return None if isinstance(value, str) and _uuid.fullmatch(value) else "is not a lower-case UUID"
-
-
-def _check_date(value: object) -> str | None:
-    return None if isinstance(value, str) and _valid_date(value) else "is not a YYYY-MM-DD date"
-
-
-def _check_timestamp(value: object) -> str | None:
-    if isinstance(value, str) and _valid_timestamp(value):
-        return None
-    return "is not an ISO-8601 UTC timestamp with milliseconds"
-
-
-_KIND_CHECKS: dict[str, Callable[[object], str | None]] = {
-    "string": _check_string,
-    "int": _check_int,
-    "uuid": _check_uuid,
-    "date": _check_date,
-    "timestamp": _check_timestamp,
+# Field kinds as small ints: the per-record loop below branches on them instead of calling one
+# function per field (this loop runs once per record in the job's hot path).
+_STRING, _INT, _UUID, _DATE, _TIMESTAMP = range(5)
+_KIND_CODES = {"string": _STRING, "int": _INT, "uuid": _UUID, "date": _DATE, "timestamp": _TIMESTAMP}
+_KIND_MESSAGES = {
+    _STRING: "is not a string",
+    _INT: "is not a 32-bit integer",
+    _UUID: "is not a lower-case UUID",
+    _DATE: "is not a YYYY-MM-DD date",
+    _TIMESTAMP: "is not an ISO-8601 UTC timestamp with milliseconds",
 }
+_LENGTH_MESSAGE = f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
 
-Check = Callable[[object], "str | None"]
-_compiled: dict[tuple[tuple[str, str], ...], tuple[tuple[str, Check], ...]] = {}
-
-
-def _field_check(name: str, kind: str) -> Check:
-    kind_check = _KIND_CHECKS.get(kind)
-    if kind_check is None:
-        raise ValueError(f"unknown kind {kind}")
-    fmt = FIELD_FORMATS.get(name)
-    if fmt is None:
-        return kind_check
-    format_ok = _FORMAT_CHECKS[fmt]
-    message = f"is not a valid {fmt}"
-
-    def check(value: object) -> str | None:
-        problem = kind_check(value)
-        if problem is None and isinstance(value, str) and not format_ok(value):
-            return message
-        return problem
-
-    return check
+# (name, kind code, format check or None, message when the format check fails)
+Plan = tuple[tuple[str, int, "Callable[[str], object] | None", str], ...]
+_compiled: dict[tuple[tuple[str, str], ...], Plan] = {}
 
 
-def _checks_for(kinds: dict[str, str]) -> tuple[tuple[str, Check], ...]:
+def _plan_for(kinds: dict[str, str]) -> Plan:
     key = tuple(kinds.items())
-    checks = _compiled.get(key)
-    if checks is None:
-        checks = tuple((name, _field_check(name, kind)) for name, kind in key)
-        _compiled[key] = checks
-    return checks
+    plan = _compiled.get(key)
+    if plan is None:
+        steps = []
+        for name, kind in key:
+            if kind not in _KIND_CODES:
+                raise ValueError(f"unknown kind {kind}")
+            fmt = FIELD_FORMATS.get(name)
+            steps.append(
+                (
+                    name,
+                    _KIND_CODES[kind],
+                    _FORMAT_CHECKS[fmt] if fmt is not None else None,
+                    f"is not a valid {fmt}",
+                )
+            )
+        plan = tuple(steps)
+        _compiled[key] = plan
+    return plan
+
+
+def _field_problem(
+    kind: int, check: Callable[[str], object] | None, format_message: str, value: object
+) -> str | None:
+    """The problem of one present field value, or None when it is valid (see `validate_user`)."""
+    if kind == _STRING:
+        if type(value) is not str:
+            return _KIND_MESSAGES[_STRING]
+        length = len(value) if value.isascii() else _js_length(value)
+        if length == 0 or length > MAXIMUM_STRING_LENGTH:
+            return _LENGTH_MESSAGE
+        return format_message if check is not None and not check(value) else None
+    if kind == _INT:
+        # JSON numbers: 5 and 5.0 are the same number (Number.isInteger(5.0) is true).
+        if type(value) is int or (type(value) is float and value.is_integer()):
+            return None if INT_MIN <= value <= INT_MAX else _KIND_MESSAGES[_INT]
+        return _KIND_MESSAGES[_INT]
+    if type(value) is str:
+        if kind == _UUID:
+            ok: object = _uuid.fullmatch(value)
+        elif kind == _DATE:
+            ok = _valid_date(value)
+        else:
+            ok = _valid_timestamp(value)
+        if ok:
+            return None
+    return _KIND_MESSAGES[kind]
 
 
 def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
@@ -211,12 +210,21 @@ def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
         if value.keys() <= kinds.keys()
         else [f"{key}: is not a field of the contract" for key in value if key not in kinds]
     )
-    for name, check in _checks_for(kinds):
+    for name, kind, check, format_message in _plan_for(kinds):
         field_value = value.get(name)
         if field_value is None:
             problems.append(f"{name}: is missing")
             continue
-        problem = check(field_value)
+        # Inline fast path for the common case (a valid ASCII string), the checker for the rest.
+        if (
+            kind == _STRING
+            and type(field_value) is str
+            and field_value.isascii()
+            and 0 < len(field_value) <= MAXIMUM_STRING_LENGTH
+            and (check is None or check(field_value))
+        ):
+            continue
+        problem = _field_problem(kind, check, format_message, field_value)
         if problem is not None:
             problems.append(f"{name}: {problem} ({json.dumps(field_value, ensure_ascii=False)[:80]})")
     if problems:

@@ -133,6 +133,7 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
         "roles_validity: 60s",
         "permissions_validity: 60s",
         "credentials_validity: 60s",
+        "write_request_timeout: 5000ms",
       ]
     : [
         "commitlog_segment_size: 8MiB",
