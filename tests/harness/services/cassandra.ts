@@ -134,6 +134,8 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
         "permissions_validity: 60s",
         "credentials_validity: 60s",
         "write_request_timeout: 5000ms",
+        "batch_size_warn_threshold: 64KiB",
+        "batch_size_fail_threshold: 256KiB",
       ]
     : [
         "commitlog_segment_size: 8MiB",
