@@ -31,6 +31,7 @@ def test_defaults() -> None:
     assert config.cassandra.local_dc == "datacenter1"
     assert (config.cassandra.keyspace, config.cassandra.table) == ("pipeline", "users")
     assert config.cassandra.username is None
+    assert (config.batch_retry_seconds, config.batch_attempt_timeout_seconds) == (600, 300)
 
 
 def test_everything_from_the_environment() -> None:
@@ -46,9 +47,11 @@ def test_everything_from_the_environment() -> None:
             "CASSANDRA_KEYSPACE": "ks",
             "CASSANDRA_TABLE": "people",
             "TRIGGER_INTERVAL": "500 milliseconds",
+            "BATCH_ATTEMPT_TIMEOUT_SECONDS": "120",
         }
     )
     assert config.dlq_topic == "people.dlq"
+    assert config.batch_attempt_timeout_seconds == 120
     assert config.record_format == "avro"
     assert config.schema_registry_url == "http://registry:8081"
     assert config.cassandra.password == "secret"
@@ -72,6 +75,7 @@ def test_missing_required(name: str) -> None:
         ({"CASSANDRA_TABLE": "Users;"}, "CASSANDRA_TABLE must match"),
         ({"CASSANDRA_USERNAME": "app"}, "CASSANDRA_PASSWORD"),
         ({"TRIGGER_INTERVAL": "soon"}, "TRIGGER_INTERVAL"),
+        ({"BATCH_ATTEMPT_TIMEOUT_SECONDS": "5"}, "BATCH_ATTEMPT_TIMEOUT_SECONDS must be >= 10"),
     ],
 )
 def test_invalid(change: dict[str, str], message: str) -> None:

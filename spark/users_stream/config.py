@@ -46,6 +46,7 @@ class JobConfig:
     max_record_bytes: int = 65_536
     trigger_interval: str = "5 seconds"
     batch_retry_seconds: int = 600
+    batch_attempt_timeout_seconds: int = 300
     min_partitions: int | None = None
 
 
@@ -136,5 +137,6 @@ def load_config(env: Mapping[str, str] | None = None) -> JobConfig:
         max_record_bytes=_integer(env, "MAX_RECORD_BYTES", 65_536),
         trigger_interval=trigger,
         batch_retry_seconds=_integer(env, "BATCH_RETRY_SECONDS", 600, minimum=0),
+        batch_attempt_timeout_seconds=_integer(env, "BATCH_ATTEMPT_TIMEOUT_SECONDS", 300, minimum=10),
         min_partitions=int(min_partitions_raw) if min_partitions_raw.isdigit() else None,
     )

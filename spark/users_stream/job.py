@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-import socket
+import os
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, JobConfig, load_config
 from .contract import field_kinds, load_contract_schema
 from .decode import DecoderSettings, decode_arrow_batches
+from .resilience import AttemptWatchdog, cql_answers, failure_summary
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -20,6 +22,13 @@ log = logging.getLogger("users_stream")
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
+
+# The connector caches one session per distinct connection setting; after a failed attempt the
+# job bumps this (harmless) setting by 1 ms so that the retry opens a brand-new session.
+SESSION_GENERATION_KEY = "spark.cassandra.connection.keepAliveMS"
+CONNECTOR_DEFAULT_KEEP_ALIVE_MS = 3_600_000
+# How long a cancelled attempt may take to return before the driver exits (see BatchWriter).
+CANCEL_GRACE_SECONDS = 60.0
 
 
 def spark_conf(config: JobConfig) -> dict[str, str]:
@@ -33,6 +42,13 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
         "spark.cassandra.connection.host": ",".join(cassandra.hosts),
         "spark.cassandra.connection.port": str(cassandra.port),
         "spark.cassandra.connection.localDC": cassandra.local_dc,
+        # Bound every driver request (see BatchWriter): connect, control connection and schema
+        # queries 5 s; any query, writes included, 30 s (default 120 s); a timed-out or aborted
+        # statement retried 10 times, not 60. Together with the attempt watchdog no write waits
+        # for ever on a request.
+        "spark.cassandra.connection.timeoutMS": "5000",
+        "spark.cassandra.read.timeoutMS": "30000",
+        "spark.cassandra.query.retry.count": "10",
         "spark.cassandra.output.concurrent.writes": str(cassandra.concurrent_writes),
         "spark.cassandra.output.batch.grouping.key": cassandra.batch_grouping_key,
         "spark.cassandra.output.batch.size.rows": cassandra.batch_size_rows,
@@ -111,48 +127,88 @@ def dead_letters(decoded: DataFrame) -> DataFrame:
     )
 
 
+def close_connector_sessions(jvm: Any, timeout_seconds: int = 20) -> int:
+    """Force-closes every open session in the Spark Cassandra Connector's cache in this JVM.
+
+    Closing also fails whatever waits on such a session (a stuck `refreshSchema()` ends with
+    "Cluster is closed"). Returns how many sessions were closed.
+    """
+    module = getattr(getattr(jvm.com.datastax.spark.connector.cql, "CassandraConnector$"), "MODULE$")
+    sessions = module.sessionCache().valuesToKeys().readOnlySnapshot().keysIterator()
+    closing = []
+    while sessions.hasNext():
+        session = sessions.next()
+        if not session.closeFuture().toCompletableFuture().isDone():
+            closing.append(session.forceCloseAsync().toCompletableFuture())
+    seconds = jvm.java.util.concurrent.TimeUnit.SECONDS
+    for future in closing:
+        try:
+            future.get(timeout_seconds, seconds)
+        except Exception as error:  # noqa: BLE001 - a session that does not close is left behind
+            log.warning(
+                "a Cassandra session did not close in %d s: %s", timeout_seconds, failure_summary(error)
+            )
+    return len(closing)
+
+
 class BatchWriter:
     """`foreachBatch` handler: decode once (cached), upsert valid rows, dead-letter the rest, log.
 
     A failing batch (Cassandra or the registry unreachable) is retried with backoff for up to
     BATCH_RETRY_SECONDS; the Cassandra write is an idempotent upsert by id, so a retry or a replay
     after a crash lands the same rows. Only then does the query fail (and the driver restart).
+
+    No attempt may hang. The Java driver under the connector (4.18.1) never clears a schema refresh
+    that failed while its control connection was down ("Control channel not available, aborting
+    schema refresh", typical during a Cassandra outage): every later `session.refreshSchema()` on
+    that session queues behind it for ever, uninterruptibly. The connector calls it on the Spark
+    driver for every write (table metadata) and keeps the session cached, so after an outage the
+    job's writes hung although Cassandra was back. Hence:
+
+    - before an attempt, wait (within the deadline) until a contact point answers CQL, not just TCP;
+    - after a failed attempt, close every connector session cached in this JVM and move to a new
+      session generation (SESSION_GENERATION_KEY), so that the retry opens a new session;
+    - every attempt runs under a watchdog: past BATCH_ATTEMPT_TIMEOUT_SECONDS its Spark jobs are
+      cancelled (tagged, tasks interrupted) and the sessions closed, which fails a stuck
+      refreshSchema ("Cluster is closed"), so the attempt fails and is retried, with twice the time
+      (a slow but healthy batch must not be cut short for ever). If it still has not
+      returned CANCEL_GRACE_SECONDS later, the driver exits with EXIT_FAILED for its supervisor to
+      restart it from the checkpoint. Exactly-once holds either way: the batch's offsets commit
+      only after foreachBatch returns, and its replay is the same idempotent upsert.
     """
 
     def __init__(self, config: JobConfig, contract: dict[str, Any], settings: DecoderSettings) -> None:
         self.config = config
         self.contract = contract
         self.settings = settings
+        self.session_generation = 0
+        self._keep_alive_ms: int | None = None
+        self._renewing = threading.Lock()
+        self._attempt_cancelled = False
 
     def cassandra_reachable(self) -> bool:
-        """True when a contact point accepts TCP connections on the native port."""
-        for host in self.config.cassandra.hosts:
-            try:
-                with socket.create_connection((host, self.config.cassandra.port), timeout=3):
-                    return True
-            except OSError:
-                continue
-        return False
+        """True when a contact point answers a CQL request (OPTIONS), not merely accepts TCP."""
+        port = self.config.cassandra.port
+        return any(cql_answers(host, port) for host in self.config.cassandra.hosts)
 
     def __call__(self, frame: DataFrame, batch_id: int) -> None:
         deadline = time.monotonic() + self.config.batch_retry_seconds
         delay = 1.0
         attempt = 1
+        timeout = float(self.config.batch_attempt_timeout_seconds)
         while True:
             try:
-                # Never start a write while Cassandra is down: the driver's schema refresh can then
-                # wait for ever. Waiting here is bounded by the same deadline as the retries.
+                # Never start a write while Cassandra does not answer (a schema refresh then fails
+                # and, see above, poisons the session). Bounded by the same deadline as the retries.
                 while not self.cassandra_reachable():
                     if time.monotonic() > deadline:
-                        raise ConnectionError(f"Cassandra {self.config.cassandra.hosts} unreachable")
+                        raise ConnectionError(f"Cassandra {self.config.cassandra.hosts} does not answer CQL")
                     log.warning("batch %d: Cassandra unreachable, waiting", batch_id)
                     time.sleep(2.0)
-                self._write(frame, batch_id)
+                self._bounded_write(frame, batch_id, attempt, timeout)
                 return
             except Exception as error:
-                summary = (
-                    str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
-                )
+                summary = failure_summary(error)
                 if time.monotonic() + delay > deadline:
                     log.error("batch %d: attempt %d failed, giving up: %s", batch_id, attempt, summary)
                     raise
@@ -160,17 +216,88 @@ class BatchWriter:
                     "batch %d: attempt %d failed, retrying in %.0f s: %s", batch_id, attempt, delay, summary
                 )
                 time.sleep(delay)
+                self.renew_cassandra_sessions(frame)
+                if self._attempt_cancelled:
+                    # A batch that is slow but healthy (cold JVM, busy node) must get through: each
+                    # attempt cut short by the watchdog gives the next one twice the time.
+                    timeout *= 2
                 delay = min(delay * 2, 30.0)
                 attempt += 1
 
-    @staticmethod
-    def drop_cassandra_sessions(frame: DataFrame) -> None:
-        """Closes the connector's cached sessions so the retry opens fresh ones (fresh control connection)."""
+    def _bounded_write(self, frame: DataFrame, batch_id: int, attempt: int, timeout: float) -> None:
+        """`_write` under the attempt watchdog, with its Spark jobs tagged so that it can cancel them."""
+        self._attempt_cancelled = False
+        spark = frame.sparkSession
+        context = spark.sparkContext
+        if self.session_generation:
+            # Set on every attempt: a batch may run in a fresh clone of the query's Spark session.
+            spark.conf.set(SESSION_GENERATION_KEY, self._generation_value(context))
+        tag = f"users-stream-batch-{batch_id}-attempt-{attempt}"
+
+        def cancel() -> None:
+            self._attempt_cancelled = True
+            log.error(
+                "batch %d: attempt %d still running after %.0f s (BATCH_ATTEMPT_TIMEOUT_SECONDS, doubled "
+                "per cancelled attempt); cancelling its Spark jobs and closing the Cassandra sessions",
+                batch_id,
+                attempt,
+                timeout,
+            )
+            context.cancelJobsWithTag(tag)
+            self.renew_cassandra_sessions(frame)
+
+        def exit_driver() -> None:
+            log.error(
+                "batch %d: attempt %d did not return %.0f s after it was cancelled; exiting so that "
+                "the driver restarts from its checkpoint",
+                batch_id,
+                attempt,
+                CANCEL_GRACE_SECONDS,
+            )
+            logging.shutdown()
+            os._exit(EXIT_FAILED)
+
+        context.setInterruptOnCancel(True)
+        context.addJobTag(tag)
         try:
-            jvm = frame.sparkSession.sparkContext._jvm
-            jvm.com.datastax.spark.connector.cql.CassandraConnector.evictCache()
-        except Exception as error:  # noqa: BLE001 - best effort
-            log.warning("could not drop cached Cassandra sessions: %s", error)
+            with AttemptWatchdog(timeout, CANCEL_GRACE_SECONDS, cancel, exit_driver, name=f"watchdog-{tag}"):
+                self._write(frame, batch_id)
+        finally:
+            context.removeJobTag(tag)
+
+    def _generation_value(self, context: Any) -> str:
+        if self._keep_alive_ms is None:
+            configured = context.getConf().get(SESSION_GENERATION_KEY, str(CONNECTOR_DEFAULT_KEEP_ALIVE_MS))
+            self._keep_alive_ms = int(configured)
+        return str(self._keep_alive_ms + self.session_generation)
+
+    def renew_cassandra_sessions(self, frame: DataFrame) -> None:
+        """Closes the connector's cached sessions and moves the next attempt to a new session.
+
+        `CassandraConnector.evictCache()` is not enough: it only drops sessions nobody holds, and a
+        failed or stuck write holds its session for good. The closed sessions stay in the cache
+        under their old settings; the next write's settings differ by SESSION_GENERATION_KEY, so it
+        opens a new session. Best effort: failures are logged.
+        """
+        with self._renewing:
+            spark = frame.sparkSession
+            try:
+                closed = close_connector_sessions(spark.sparkContext._jvm)
+            except Exception as error:  # noqa: BLE001 - best effort
+                log.warning("could not close the cached Cassandra sessions: %s", failure_summary(error))
+                closed = 0
+            self.session_generation += 1
+            value = self._generation_value(spark.sparkContext)
+            try:
+                spark.conf.set(SESSION_GENERATION_KEY, value)
+            except Exception as error:  # noqa: BLE001 - best effort; the next attempt sets it again
+                log.warning("could not set %s: %s", SESSION_GENERATION_KEY, failure_summary(error))
+            log.info(
+                "closed %d cached Cassandra session(s); the next attempt opens a new one (%s=%s)",
+                closed,
+                SESSION_GENERATION_KEY,
+                value,
+            )
 
     def _write(self, frame: DataFrame, batch_id: int) -> None:
         from pyspark import StorageLevel
@@ -292,8 +419,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         query.awaitTermination()
     except Exception as error:  # noqa: BLE001 - report the failure in one line, exit non-zero
-        log.error(
-            "query failed: %s", str(error).strip().splitlines()[0][:500] if str(error).strip() else error
-        )
+        log.error("query failed: %s", failure_summary(error, limit=500))
         return EXIT_FAILED
     return 0
