@@ -63,8 +63,9 @@ const throughputEnv: Record<string, string> = {
 /** Job settings of the latency phase: short trigger, small batches. */
 const latencyEnv: Record<string, string> = {
   MAX_OFFSETS_PER_TRIGGER: "10000",
-  TRIGGER_INTERVAL: process.env.BENCH_E2E_LATENCY_TRIGGER ?? "250 milliseconds",
+  TRIGGER_INTERVAL: process.env.BENCH_E2E_LATENCY_TRIGGER ?? "100 milliseconds",
   CASSANDRA_CONCURRENT_WRITES: "16",
+  CASSANDRA_BATCH_SIZE_ROWS: process.env.BENCH_E2E_LATENCY_BATCH_ROWS ?? "50",
 };
 const resultsPath = join(__dirname, "results", "e2e.json");
 const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
