@@ -14,8 +14,7 @@
  *    seed) inserted by cassandra-driver with concurrent prepared statements; ratio = 1 / 3.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { cpus, loadavg, totalmem, tmpdir } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { Client, concurrent } from "cassandra-driver";
 import type { types } from "cassandra-driver";
@@ -28,6 +27,7 @@ import { runCli } from "../tests/unit/producer/cli-runner";
 import type { RunningJob } from "../tests/e2e/spark-job-support";
 import {
   createUsersTable,
+  newJobPipeline,
   prepareJobRuntime,
   startJob,
   tableIds,
@@ -108,21 +108,7 @@ async function main(): Promise<void> {
     socketOptions: { readTimeout: 120_000 },
   });
   try {
-    const pipeline = async (prefix: string) => {
-      const topic = harness.uniqueName(prefix);
-      await harness.createTopic(topic, partitions);
-      await harness.createTopic(`${topic}.dlq`, 1);
-      const keyspace = harness.uniqueName(prefix);
-      await createUsersTable(harness.cassandra, keyspace);
-      return {
-        run: harness.run,
-        bootstrap: harness.kafka.bootstrap,
-        cassandra: harness.cassandra,
-        topic,
-        keyspace,
-        checkpointDir: mkdtempSync(join(tmpdir(), `${prefix}-checkpoint-`)),
-      };
-    };
+    const pipeline = (prefix: string) => newJobPipeline(harness, prefix, partitions);
     // No --seed: a seeded run stamps event_time from a fixed reference clock; latency needs the wall clock.
     const produce = async (topic: string, count: number, recordsPerSecond: number) => {
       const run = await runCli(

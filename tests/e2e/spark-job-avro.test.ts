@@ -5,9 +5,6 @@
  * Malformed Avro records mixed in land in the DLQ with their reasons; the job keeps running.
  */
 import test from "ava";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
@@ -17,8 +14,9 @@ import type { CliRun } from "../unit/producer/cli-runner";
 import { keysOf, readTopic } from "./producer-support";
 import type { JobRuntime, RunningJob } from "./spark-job-support";
 import {
-  createUsersTable,
   deadLetterOf,
+  newJobPipeline,
+  mismatchedDeadLetters,
   prepareJobRuntime,
   sampleUser,
   startJob,
@@ -96,19 +94,11 @@ test.serial(
   async (t) => {
     t.timeout(12 * 60_000);
     const { harness: running, runtime: jobRuntime } = services();
-    const topic = running.uniqueName("avro");
-    await running.createTopic(topic, 2);
-    await running.createTopic(`${topic}.dlq`, 1);
-    const keyspace = running.uniqueName("avro");
-    await createUsersTable(running.cassandra, keyspace);
+    const pipeline = await newJobPipeline(running, "avro");
+    const { topic, keyspace } = pipeline;
     const job = await startJob(jobRuntime, {
-      run: running.run,
+      ...pipeline,
       name: "users-stream-avro",
-      bootstrap: running.kafka.bootstrap,
-      cassandra: running.cassandra,
-      topic,
-      keyspace,
-      checkpointDir: mkdtempSync(join(tmpdir(), "avro-checkpoint-")),
       env: {
         RECORD_FORMAT: "avro",
         SCHEMA_REGISTRY_URL: running.registry.url,
@@ -168,15 +158,7 @@ test.serial(
     const letters = (await readTopic(running.kafka.bootstrap, `${topic}.dlq`)).map(deadLetterOf);
     t.is(letters.length, 40);
     t.is(new Set(letters.map((letter) => letter.key)).size, 40);
-    const wrong = letters.filter((letter) => {
-      const original = expected.get(letter.key);
-      return (
-        !original ||
-        !letter.reason.startsWith(original.reason) ||
-        !(letter.value ?? Buffer.alloc(0)).equals(original.value) ||
-        !(letter.sourcePartition >= 0 && letter.sourceOffset >= 0)
-      );
-    });
+    const wrong = mismatchedDeadLetters(letters, expected);
     t.deepEqual(
       wrong.slice(0, 5).map((letter) => ({ key: letter.key, reason: letter.reason })),
       [],

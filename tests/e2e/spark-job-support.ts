@@ -3,7 +3,8 @@
  * (spark-submit from the venv's pyspark, `local[2]`, the harness' connector jars), create the
  * contract's table, read back ids and dead letters, and stop/restart the harness' Cassandra in place.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "cassandra-driver";
 import type { types } from "cassandra-driver";
@@ -152,6 +153,36 @@ export async function createUsersTable(endpoint: CassandraEndpoint, keyspace: st
   }
 }
 
+/** What {@link newJobPipeline} needs of a started harness (Kafka and Cassandra). */
+export interface PipelineHarness {
+  readonly run: string;
+  readonly kafka: { readonly bootstrap: string };
+  readonly cassandra: CassandraEndpoint;
+  createTopic(name: string, partitions?: number): Promise<void>;
+  uniqueName(prefix: string): string;
+}
+
+/** A fresh topic, its DLQ topic, a keyspace with the contract's table and a checkpoint directory. */
+export async function newJobPipeline(
+  harness: PipelineHarness,
+  prefix: string,
+  partitions = 2,
+): Promise<Omit<JobOptions, "name">> {
+  const topic = harness.uniqueName(prefix);
+  await harness.createTopic(topic, partitions);
+  await harness.createTopic(`${topic}.dlq`, 1);
+  const keyspace = harness.uniqueName(prefix);
+  await createUsersTable(harness.cassandra, keyspace);
+  return {
+    run: harness.run,
+    bootstrap: harness.kafka.bootstrap,
+    cassandra: harness.cassandra,
+    topic,
+    keyspace,
+    checkpointDir: mkdtempSync(join(tmpdir(), `${prefix}-checkpoint-`)),
+  };
+}
+
 /** Every id in `<keyspace>.users`; null when Cassandra does not answer. */
 export async function tableIds(endpoint: CassandraEndpoint, keyspace: string): Promise<Set<string> | null> {
   const client = new Client({
@@ -230,6 +261,25 @@ export function deadLetterOf(message: KafkaMessage): DeadLetter {
     sourcePartition: Number(header("dlq.source.partition")),
     sourceOffset: Number(header("dlq.source.offset")),
   };
+}
+
+/**
+ * The dead letters that do not match what was sent under their key: unknown key, a reason not
+ * starting with the expected one, other bytes than the original, or no source partition/offset.
+ */
+export function mismatchedDeadLetters(
+  letters: readonly DeadLetter[],
+  expected: ReadonlyMap<string, { readonly reason: string; readonly value: Buffer }>,
+): DeadLetter[] {
+  return letters.filter((letter) => {
+    const original = expected.get(letter.key);
+    return (
+      !original ||
+      !letter.reason.startsWith(original.reason) ||
+      !(letter.value ?? Buffer.alloc(0)).equals(original.value) ||
+      !(letter.sourcePartition >= 0 && letter.sourceOffset >= 0)
+    );
+  });
 }
 
 /** A valid user in its JSON form (the malformed kinds below are variations of it). */

@@ -4,9 +4,6 @@
  * jars), records from the producer CLI. Each test uses its own topic, keyspace and checkpoint.
  */
 import test from "ava";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
@@ -16,8 +13,9 @@ import type { CliRun } from "../unit/producer/cli-runner";
 import { keysOf, readTopic } from "./producer-support";
 import type { JobOptions, JobRuntime, RunningJob } from "./spark-job-support";
 import {
-  createUsersTable,
   deadLetterOf,
+  newJobPipeline,
+  mismatchedDeadLetters,
   malformedKinds,
   prepareJobRuntime,
   startJob,
@@ -49,19 +47,8 @@ function services(): { harness: JobHarness; runtime: JobRuntime } {
 
 /** A fresh topic (2 partitions), its DLQ topic, a keyspace with the contract's table, a checkpoint. */
 async function newPipeline(prefix: string): Promise<Omit<JobOptions, "name">> {
-  const { harness: running } = services();
-  const topic = running.uniqueName(prefix);
-  await running.createTopic(topic, 2);
-  await running.createTopic(`${topic}.dlq`, 1);
-  const keyspace = running.uniqueName(prefix);
-  await createUsersTable(running.cassandra, keyspace);
   return {
-    run: running.run,
-    bootstrap: running.kafka.bootstrap,
-    cassandra: running.cassandra,
-    topic,
-    keyspace,
-    checkpointDir: mkdtempSync(join(tmpdir(), `${prefix}-checkpoint-`)),
+    ...(await newJobPipeline(services().harness, prefix)),
     env: { MAX_RECORD_BYTES: String(maxRecordBytes) },
   };
 }
@@ -145,15 +132,7 @@ test.serial(
     const letters = (await readTopic(pipeline.bootstrap, `${pipeline.topic}.dlq`)).map(deadLetterOf);
     t.is(letters.length, 1_000);
     t.is(new Set(letters.map((letter) => letter.key)).size, 1_000);
-    const wrong = letters.filter((letter) => {
-      const original = expected.get(letter.key);
-      return (
-        !original ||
-        !letter.reason.startsWith(original.reason) ||
-        !(letter.value ?? Buffer.alloc(0)).equals(original.value) ||
-        !(letter.sourcePartition >= 0 && letter.sourceOffset >= 0)
-      );
-    });
+    const wrong = mismatchedDeadLetters(letters, expected);
     t.deepEqual(
       wrong.slice(0, 5).map((letter) => ({ key: letter.key, reason: letter.reason })),
       [],
