@@ -7,7 +7,7 @@ from typing import Any
 
 from conftest import json_bytes, make_user, settings_for
 
-from users_stream.job import dead_letters, decode_frame, valid_rows
+from users_stream.job import dead_letters, decode_frame, valid_rows, write_counted
 
 
 def kafka_frame(spark: Any, values: list[bytes | None]) -> Any:
@@ -64,3 +64,38 @@ def test_valid_rows_match_the_contract_types(
     assert {field.name: field.dataType.typeName() for field in rows.schema.fields} == {
         entry["name"]: entry["type"] for entry in contract["fields"]
     }
+
+
+def test_write_counted_counts_in_the_storing_pass(
+    spark: Any, contract: dict[str, Any], kinds: dict[str, str], tmp_path: Any
+) -> None:
+    good = [make_user(index) for index in range(7)]
+    bad: list[bytes | None] = [b"{nope", None, json_bytes({**make_user(9), "gender": "x"})]
+    frame = kafka_frame(spark, [json_bytes(user) for user in good] + bad)
+    target = str(tmp_path / "valid")
+    jobs: list[int] = []
+
+    def store(valid: Any) -> None:
+        before = spark.sparkContext.statusTracker().getJobIdsForGroup()
+        valid.write.mode("append").parquet(target)
+        jobs.append(len(spark.sparkContext.statusTracker().getJobIdsForGroup()) - len(before))
+
+    decoded = decode_frame(frame, settings_for(kinds), contract)
+    counts = write_counted(decoded, contract, store, "test_counted_1")
+    assert counts == (10, 3)
+    assert jobs == [1]  # the counts come with the write, not from a job of their own
+    stored = spark.read.parquet(target).collect()
+    assert sorted(row["id"] for row in stored) == sorted(user["id"] for user in good)
+
+
+def test_write_counted_with_a_v2_sink_and_an_empty_batch(
+    spark: Any, contract: dict[str, Any], kinds: dict[str, str]
+) -> None:
+    def store(valid: Any) -> None:
+        valid.write.format("noop").mode("append").save()
+
+    frame = kafka_frame(spark, [json_bytes(make_user(index)) for index in range(4)] + [b"[]"])
+    decoded = decode_frame(frame, settings_for(kinds), contract)
+    assert write_counted(decoded, contract, store, "test_counted_2") == (5, 1)
+    empty = decode_frame(kafka_frame(spark, []), settings_for(kinds), contract)
+    assert write_counted(empty, contract, store, "test_counted_3") == (0, 0)

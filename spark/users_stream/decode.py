@@ -198,6 +198,11 @@ def decode_arrow_batches(settings: DecoderSettings) -> Callable[[Iterable[Any]],
     def run(batches: Iterable[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
+        from . import worker_imports
+
+        # Runs in the Python worker; from its next task on, PySpark's per-task import-cache reset
+        # no longer re-reads Spark's zip archives (see worker_imports).
+        worker_imports.install()
         decoder = RecordDecoder(settings)
         names = decoder.names
         field_types = [pa.int32() if kind == "int" else pa.string() for _, kind in settings.kinds]

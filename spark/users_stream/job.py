@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, JobConfig, load_config
@@ -38,9 +39,6 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "2",
         "spark.sql.execution.arrow.maxRecordsPerBatch": "10000",
-        # Each micro-batch's decoded rows are cached only for the length of the batch (write, count,
-        # dead letters); compressing that cache cost ~10% of the driver's CPU in a profile (JFR).
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         "spark.sql.streaming.stopGracefullyOnShutdown": "true",
         "spark.cassandra.connection.host": ",".join(cassandra.hosts),
         "spark.cassandra.connection.port": str(cassandra.port),
@@ -130,6 +128,29 @@ def dead_letters(decoded: DataFrame) -> DataFrame:
     )
 
 
+def write_counted(
+    decoded: DataFrame, contract: dict[str, Any], store: Callable[[DataFrame], None], name: str
+) -> tuple[int, int]:
+    """Runs `store` on the valid rows of `decoded`; returns (rows, rejected) counted in that pass.
+
+    The counts come from an observation (`DataFrame.observe`) on the decoded rows, collected by
+    the same Spark job that stores the valid ones: no cache and no second job. `name` must be
+    unique among the session's observations.
+    """
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    observation = Observation(name)
+    observed = decoded.observe(
+        observation,
+        F.count(F.lit(1)).alias("rows"),
+        F.count(F.col("dlq_reason")).alias("rejected"),
+    )
+    store(valid_rows(observed, contract))
+    counts = observation.get
+    return int(counts.get("rows") or 0), int(counts.get("rejected") or 0)
+
+
 def close_connector_sessions(jvm: Any, timeout_seconds: int = 20) -> int:
     """Force-closes every open session in the Spark Cassandra Connector's cache in this JVM.
 
@@ -188,6 +209,7 @@ class BatchWriter:
         self._keep_alive_ms: int | None = None
         self._renewing = threading.Lock()
         self._attempt_cancelled = False
+        self._observations = 0
 
     def cassandra_reachable(self) -> bool:
         """True when a contact point answers a CQL request (OPTIONS), not merely accepts TCP."""
@@ -303,49 +325,45 @@ class BatchWriter:
             )
 
     def _write(self, frame: DataFrame, batch_id: int) -> None:
-        from pyspark import StorageLevel
-        from pyspark.sql import functions as F
-
         started = time.monotonic()
-        decoded = decode_frame(frame, self.settings, self.contract).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            # One pass over the Kafka rows: the Cassandra write decodes them (the Python decoder
-            # runs beside the connector's asynchronous writes) and fills the cache; the counts and
-            # the dead letters then come from the cache.
-            cassandra = self.config.cassandra
+        # One pass over the Kafka rows in the common case: the Cassandra write decodes them and
+        # counts rows and rejects on the way (an observation, no second Spark job, no cache). Only a
+        # batch with rejects decodes again, for the dead letters: the batch's Kafka offset range
+        # is fixed, so the second decode sees the same records and gives the same reasons.
+        self._observations += 1
+        cassandra = self.config.cassandra
+
+        def store(valid: DataFrame) -> None:
             (
-                valid_rows(decoded, self.contract)
-                .write.format("org.apache.spark.sql.cassandra")
+                valid.write.format("org.apache.spark.sql.cassandra")
                 .mode("append")
                 .option("keyspace", cassandra.keyspace)
                 .option("table", cassandra.table)
                 .save()
             )
-            stored_at = time.monotonic()
-            counts = decoded.agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.count(F.col("dlq_reason")).alias("rejected"),
-            ).first()
-            rows = int(counts["rows"]) if counts else 0
-            rejected = int(counts["rejected"]) if counts else 0
-            written = rows - rejected
-            counted_at = time.monotonic()
-            if rejected > 0:
-                (
-                    dead_letters(decoded)
-                    .write.format("kafka")
-                    .option("kafka.bootstrap.servers", self.config.kafka_bootstrap_servers)
-                    .option("kafka.acks", "all")
-                    .option("kafka.enable.idempotence", "true")
-                    .option("topic", self.config.dlq_topic)
-                    .save()
-                )
-        finally:
-            decoded.unpersist()
+
+        rows, rejected = write_counted(
+            decode_frame(frame, self.settings, self.contract),
+            self.contract,
+            store,
+            f"users_stream_batch_{self._observations}",
+        )
+        written = rows - rejected
+        stored_at = time.monotonic()
+        if rejected > 0:
+            (
+                dead_letters(decode_frame(frame, self.settings, self.contract))
+                .write.format("kafka")
+                .option("kafka.bootstrap.servers", self.config.kafka_bootstrap_servers)
+                .option("kafka.acks", "all")
+                .option("kafka.enable.idempotence", "true")
+                .option("topic", self.config.dlq_topic)
+                .save()
+            )
         finished = time.monotonic()
         log.info(
             "batch %d: rows in %d, written %d, rejected %d (to %s), %.2f s "
-            "(decode and cassandra %.2f s, count %.2f s, dlq %.2f s)",
+            "(decode and cassandra %.2f s, dlq %.2f s)",
             batch_id,
             rows,
             written,
@@ -353,8 +371,7 @@ class BatchWriter:
             self.config.dlq_topic,
             finished - started,
             stored_at - started,
-            counted_at - stored_at,
-            finished - counted_at,
+            finished - stored_at,
         )
 
 
