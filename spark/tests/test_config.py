@@ -97,3 +97,22 @@ def test_main_exits_2_with_one_line() -> None:
         "users-stream: missing required environment variable CHECKPOINT_DIR "
         "(checkpoint directory on persistent storage)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("location", "forkless"),
+    [
+        ("/checkpoints/users", True),
+        ("file:///checkpoints/users", True),
+        ("hdfs://namenode:8020/checkpoints/users", False),
+        ("s3a://bucket/checkpoints/users", False),
+    ],
+)
+def test_checkpoint_manager_only_for_local_checkpoints(location: str, forkless: bool) -> None:
+    from users_stream.job import spark_conf
+
+    conf = spark_conf(load_config({**BASE, "CHECKPOINT_DIR": location}))
+    key = "spark.sql.streaming.checkpointFileManagerClass"
+    assert (key in conf) is forkless
+    if forkless:
+        assert conf[key].endswith(".FileSystemBasedCheckpointFileManager")

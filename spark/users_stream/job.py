@@ -62,10 +62,26 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
         # PasswordAuthenticator login (bcrypt on the server) and cold connections, a latency spike.
         "spark.cassandra.connection.keepAliveMS": "60000",
     }
+    if is_local_path(config.checkpoint_dir):
+        # Spark's default checkpoint manager goes through Hadoop's FileContext, which on a local
+        # file system without Hadoop's native library forks `chmod` and `readlink` for every
+        # offset-log and commit-log file: ~17% of a micro-batch's wall time at 1,000 records/s
+        # here (jstack samples). The FileSystem-based manager makes the same files without the
+        # forks; its write-then-rename is atomic on a local (POSIX) file system, which is where the
+        # checkpoint lives on both targets (a Docker volume, a Kubernetes PersistentVolume).
+        conf["spark.sql.streaming.checkpointFileManagerClass"] = (
+            "org.apache.spark.sql.execution.streaming.FileSystemBasedCheckpointFileManager"
+        )
     if cassandra.username is not None and cassandra.password is not None:
         conf["spark.cassandra.auth.username"] = cassandra.username
         conf["spark.cassandra.auth.password"] = cassandra.password
     return conf
+
+
+def is_local_path(location: str) -> bool:
+    """True for a plain path or a `file:` URI (not hdfs:, s3a:, ...)."""
+    scheme, separator, _ = location.partition(":")
+    return not separator or scheme == "file"
 
 
 def decoded_schema(contract: dict[str, Any]) -> StructType:
