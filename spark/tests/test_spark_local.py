@@ -7,7 +7,7 @@ from typing import Any
 
 from conftest import json_bytes, make_user, settings_for
 
-from users_stream.job import dead_letters, decode_frame, valid_rows, write_counted
+from users_stream.job import batch_expressions, dead_letters, decode_frame, valid_rows, write_counted
 
 
 def kafka_frame(spark: Any, values: list[bytes | None]) -> Any:
@@ -33,7 +33,7 @@ def test_valid_and_invalid_rows_split(spark: Any, contract: dict[str, Any], kind
     frame = kafka_frame(spark, [json_bytes(user) for user in good] + bad)
     decoded = decode_frame(frame, settings_for(kinds, max_bytes=2048), contract).cache()
 
-    rows = valid_rows(decoded, contract).orderBy("street_number").collect()
+    rows = valid_rows(decoded, batch_expressions(contract)).orderBy("street_number").collect()
     assert [row["id"] for row in rows] == [user["id"] for user in good]
     first = rows[0]
     assert first["dob"] == date(1990, 5, 17)
@@ -42,7 +42,7 @@ def test_valid_and_invalid_rows_split(spark: Any, contract: dict[str, Any], kind
     assert first["street_number"] == 42
     assert first["first_name"] == "Zoë"
 
-    letters = dead_letters(decoded).orderBy("key").collect()
+    letters = dead_letters(decoded, batch_expressions(contract)).orderBy("key").collect()
     assert len(letters) == 4
     for letter in letters:
         headers = {header["key"]: bytes(header["value"]).decode() for header in letter["headers"]}
@@ -60,7 +60,7 @@ def test_valid_rows_match_the_contract_types(
     spark: Any, contract: dict[str, Any], kinds: dict[str, str]
 ) -> None:
     frame = kafka_frame(spark, [json_bytes(make_user())])
-    rows = valid_rows(decode_frame(frame, settings_for(kinds), contract), contract)
+    rows = valid_rows(decode_frame(frame, settings_for(kinds), contract), batch_expressions(contract))
     assert {field.name: field.dataType.typeName() for field in rows.schema.fields} == {
         entry["name"]: entry["type"] for entry in contract["fields"]
     }
@@ -81,7 +81,7 @@ def test_write_counted_counts_in_the_storing_pass(
         jobs.append(len(spark.sparkContext.statusTracker().getJobIdsForGroup()) - len(before))
 
     decoded = decode_frame(frame, settings_for(kinds), contract)
-    counts = write_counted(decoded, contract, store, "test_counted_1")
+    counts = write_counted(decoded, batch_expressions(contract), store, "test_counted_1")
     assert counts == (10, 3)
     assert jobs == [1]  # the counts come with the write, not from a job of their own
     stored = spark.read.parquet(target).collect()
@@ -96,6 +96,7 @@ def test_write_counted_with_a_v2_sink_and_an_empty_batch(
 
     frame = kafka_frame(spark, [json_bytes(make_user(index)) for index in range(4)] + [b"[]"])
     decoded = decode_frame(frame, settings_for(kinds), contract)
-    assert write_counted(decoded, contract, store, "test_counted_2") == (5, 1)
+    expressions = batch_expressions(contract)  # shared by both batches, as in the job
+    assert write_counted(decoded, expressions, store, "test_counted_2") == (5, 1)
     empty = decode_frame(kafka_frame(spark, []), settings_for(kinds), contract)
-    assert write_counted(empty, contract, store, "test_counted_3") == (0, 0)
+    assert write_counted(empty, expressions, store, "test_counted_3") == (0, 0)
