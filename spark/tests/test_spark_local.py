@@ -100,3 +100,18 @@ def test_write_counted_with_a_v2_sink_and_an_empty_batch(
     assert write_counted(decoded, expressions, store, "test_counted_2") == (5, 1)
     empty = decode_frame(kafka_frame(spark, []), settings_for(kinds), contract)
     assert write_counted(empty, expressions, store, "test_counted_3") == (0, 0)
+
+
+def test_the_per_task_kafka_warning_is_quieted(spark: Any) -> None:
+    from users_stream.job import quiet_per_task_warnings
+
+    jvm = spark.sparkContext._jvm
+    log4j = jvm.org.apache.logging.log4j
+    configurator = log4j.core.config.Configurator
+    name = "org.apache.spark.sql.kafka010.consumer.KafkaDataConsumer"
+    other = "org.apache.spark.sql.kafka010.KafkaSourceProvider"
+    configurator.setLevel(name, log4j.Level.WARN)
+    configurator.setLevel(other, log4j.Level.WARN)
+    quiet_per_task_warnings(spark)
+    assert log4j.LogManager.getLogger(name).getLevel().toString() == "ERROR"
+    assert log4j.LogManager.getLogger(other).getLevel().toString() == "WARN"  # only that logger

@@ -444,6 +444,25 @@ def build_query(spark: SparkSession, config: JobConfig) -> Any:
     )
 
 
+def quiet_per_task_warnings(spark: SparkSession) -> None:
+    """Raises the log level of a Spark logger that warns once per task and says nothing new.
+
+    The Kafka source warns "KafkaDataConsumer is not running in UninterruptibleThread" on every task
+    whose rows a Python worker consumes (here: all of them), which buried each batch's summary
+    line under one warning per partition. The risk it names (a consumer interrupted mid-call may
+    hang, KAFKA-1894) is bounded by the attempt watchdog, which exits the driver if a cancelled
+    attempt does not return. Best effort: a failure leaves the level as it was.
+    """
+    try:
+        jvm: Any = spark.sparkContext._jvm
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.spark.sql.kafka010.consumer.KafkaDataConsumer",
+            jvm.org.apache.logging.log4j.Level.ERROR,
+        )
+    except Exception as error:  # noqa: BLE001 - logging only
+        log.warning("could not quiet KafkaDataConsumer's per-task warning: %s", failure_summary(error))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: read the environment, start the query, run until it stops."""
     logging.basicConfig(
@@ -463,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    quiet_per_task_warnings(spark)
     log.info(
         "reading %s (%s) from %s into %s.%s; dead letters to %s; checkpoint %s; trigger %s; max %d offsets",
         config.topic,
