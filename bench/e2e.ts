@@ -3,12 +3,13 @@
  * Cassandra as local processes, the job as a local driver (`local[2]`, see tests/e2e/spark-job-support.ts).
  * Writes bench/results/e2e.json and prints a summary.
  *
- * 1. Sustained throughput: a backlog of BENCH_E2E_THROUGHPUT_WARMUP (default 100,000) + BENCH_E2E_BACKLOG
- *    (default 500,000) records from the producer CLI, then the job starts. The first batches, up to the
- *    warm-up count, bring the fresh JVMs up to speed (JIT; the first 100k batch takes about twice as long
- *    as the next); rows/s = rows written by the batches after them / time from their first start to the
- *    last end (the job's per-batch log lines), checked against the rows in Cassandra. The figure over
- *    all batches, cold start included, is reported beside it.
+ * 1. Sustained throughput: a backlog of BENCH_E2E_BACKLOG (default 500,000) records plus
+ *    BENCH_E2E_WARMUP_BATCHES (default 1) batches' worth (MAX_OFFSETS_PER_TRIGGER each) from the producer
+ *    CLI, then the job starts. The warm-up batches bring the fresh JVMs up to speed (JIT: the first
+ *    100k batch takes about twice as long as the next); rows/s = rows written by the batches after them
+ *    (at least the backlog) / time from their first start to the last end (the job's per-batch log
+ *    lines), checked against the rows in Cassandra. The figure over all batches, cold start included, is
+ *    reported beside it.
  * 2. Latency at a steady BENCH_E2E_RATE (default 1,000) records/s for BENCH_E2E_SECONDS (default 60):
  *    per row, Cassandra's WRITETIME minus the record's event_time (set by the producer when it makes
  *    the record, just before sending); p50/p99 over those rows. Before them, a warm-up at the same rate for
@@ -38,7 +39,7 @@ import {
 } from "../tests/e2e/spark-job-support";
 
 const backlog = Number(process.env.BENCH_E2E_BACKLOG ?? 500_000);
-const throughputWarmup = Number(process.env.BENCH_E2E_THROUGHPUT_WARMUP ?? 100_000);
+const warmupBatches = Number(process.env.BENCH_E2E_WARMUP_BATCHES ?? 1);
 const rate = Number(process.env.BENCH_E2E_RATE ?? 1_000);
 const latencySeconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
 /** Seconds at the steady rate before the measured window (JIT, Python workers, connections warm up). */
@@ -139,8 +140,10 @@ async function main(): Promise<void> {
       | undefined;
     if (phases.has("throughput")) {
       const backlogPipeline = await pipeline("bench_backlog");
-      const total = throughputWarmup + backlog;
-      process.stdout.write(`bench:e2e: producing a backlog of ${throughputWarmup} + ${backlog} records\n`);
+      const total = backlog + warmupBatches * Number(throughputEnv.MAX_OFFSETS_PER_TRIGGER);
+      process.stdout.write(
+        `bench:e2e: producing a backlog of ${total} records (${warmupBatches} warm-up batches)\n`,
+      );
       await produce(backlogPipeline.topic, total, 0);
       process.stdout.write("bench:e2e: starting the job on the backlog\n");
       const jobStart = Date.now();
@@ -166,11 +169,8 @@ async function main(): Promise<void> {
         const rows = lines.reduce((sum, line) => sum + line.written, 0);
         return { rows, seconds: round(seconds, 1), rows_per_second: round(rows / seconds) };
       };
-      // Skip whole batches until the warm-up count is reached; the rest is the measured backlog.
-      let skipped = 0;
-      let warmRows = 0;
-      while (skipped < batches.length && warmRows < throughputWarmup) warmRows += batches[skipped++]!.rows;
-      const measured = batches.slice(skipped);
+      const measured = batches.slice(warmupBatches);
+      const warmRows = batches.slice(0, warmupBatches).reduce((sum, line) => sum + line.rows, 0);
       if (measured.length === 0) throw new Error("no batch left after the warm-up; raise BENCH_E2E_BACKLOG");
       const sustained = rate(measured);
       await backlogJob.process.stop();
