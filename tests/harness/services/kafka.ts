@@ -100,6 +100,19 @@ function kraftProperties(port: number, controllerPort: number): Record<string, s
   };
 }
 
+/**
+ * A random KRaft cluster id: 16 random bytes in base64url, as `kafka-storage random-uuid` makes them,
+ * and like Kafka's `Uuid.randomUuid()` never starting with "-" (1 in 64 would; the storage tool's
+ * argument parser then takes the id for an option and fails with "--cluster-id/-t: expected one
+ * argument", which broke a benchmark run here).
+ */
+export function kraftClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
 /** The `kafka-storage format` step of KRaft: a fresh cluster id written into the log dir. */
 async function formatStorage(
   context: ServiceContext,
@@ -108,7 +121,7 @@ async function formatStorage(
   configPath: string,
   log4j: string,
 ): Promise<void> {
-  const clusterId = randomBytes(16).toString("base64url");
+  const clusterId = kraftClusterId();
   await runToCompletion({
     service: "kafka",
     name: "kafka-storage-format",
