@@ -116,3 +116,17 @@ def test_checkpoint_manager_only_for_local_checkpoints(location: str, forkless: 
     assert (key in conf) is forkless
     if forkless:
         assert conf[key].endswith(".FileSystemBasedCheckpointFileManager")
+
+
+def test_executors_log_statements_without_their_values() -> None:
+    from users_stream.job import HIDE_STATEMENT_VALUES, spark_conf
+
+    conf = spark_conf(load_config(BASE))
+    assert HIDE_STATEMENT_VALUES == (
+        "datastax-java-driver.advanced.request-tracker.logs.show-values",
+        "false",
+    )
+    assert conf["spark.executor.defaultJavaOptions"] == (
+        "-Ddatastax-java-driver.advanced.request-tracker.logs.show-values=false"
+    )
+    assert "spark.executor.extraJavaOptions" not in conf  # left to the user

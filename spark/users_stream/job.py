@@ -29,6 +29,11 @@ EXIT_FAILED = 1
 # job bumps this (harmless) setting by 1 ms so that the retry opens a brand-new session.
 SESSION_GENERATION_KEY = "spark.cassandra.connection.keepAliveMS"
 CONNECTOR_DEFAULT_KEEP_ALIVE_MS = 3_600_000
+# The Java driver logs each server warning (e.g. a batch spanning many partitions) with its
+# statement, bound values included by default: user data in the job log. With this option off it
+# logs the statement with its bind markers only. Set as a system property, the driver config
+# loader under the connector reads it on top of the connector's settings.
+HIDE_STATEMENT_VALUES = ("datastax-java-driver.advanced.request-tracker.logs.show-values", "false")
 # How long a cancelled attempt may take to return before the driver exits (see BatchWriter).
 CANCEL_GRACE_SECONDS = 60.0
 
@@ -63,6 +68,9 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
         # PasswordAuthenticator login (bcrypt on the server) and cold connections, a latency spike.
         "spark.cassandra.connection.keepAliveMS": "60000",
     }
+    # Executors write to Cassandra too (on a cluster, in their own JVMs). The admin-level default
+    # options, so a user's spark.executor.extraJavaOptions still apply on top.
+    conf["spark.executor.defaultJavaOptions"] = "-D{}={}".format(*HIDE_STATEMENT_VALUES)
     if is_local_path(config.checkpoint_dir):
         # Spark's default checkpoint manager goes through Hadoop's FileContext, which on a local
         # file system without Hadoop's native library forks `chmod` and `readlink` for every
@@ -487,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     quiet_per_task_warnings(spark)
+    # The driver JVM (and in local mode its executors) is running already: set it there directly,
+    # before the first write opens a Cassandra session.
+    spark.sparkContext._jvm.java.lang.System.setProperty(*HIDE_STATEMENT_VALUES)
     log.info(
         "reading %s (%s) from %s into %s.%s; dead letters to %s; checkpoint %s; trigger %s; max %d offsets",
         config.topic,
