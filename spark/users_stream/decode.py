@@ -211,7 +211,6 @@ def decode_arrow_batches(settings: DecoderSettings) -> Callable[[Iterable[Any]],
         # lookup in Spark 3.5's string-to-timestamp parser), ~6% of the driver JVM's CPU (JFR).
         typed = {"int": pa.int32(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
         field_types = [typed.get(kind, pa.string()) for _, kind in settings.kinds]
-        parsed = [kind in ("date", "timestamp") for _, kind in settings.kinds]
         schema = pa.schema(
             [pa.field(name, kind) for name, kind in zip(names, field_types, strict=True)]
             + [
@@ -246,8 +245,12 @@ def decode_arrow_batches(settings: DecoderSettings) -> Callable[[Iterable[Any]],
                     out_keys.append(key)
                     out_values.append(value)
             arrays = [
-                (pa.array(column, type=pa.string()).cast(kind) if parse else pa.array(column, type=kind))
-                for column, kind, parse in zip(columns, field_types, parsed, strict=True)
+                (
+                    pa.array(column, type=pa.string()).cast(kind)
+                    if pa.types.is_temporal(kind)
+                    else pa.array(column, type=kind)
+                )
+                for column, kind in zip(columns, field_types, strict=True)
             ]
             arrays += [
                 pa.array(reasons, type=pa.string()),

@@ -94,7 +94,7 @@ def is_local_path(location: str) -> bool:
 
 
 def decoded_schema(contract: dict[str, Any]) -> StructType:
-    """Spark schema of the decoder's output: the contract fields as sent, the reason, the source."""
+    """Spark schema of the decoder's output: the contract fields, the reason, the source."""
     from pyspark.sql.types import (
         BinaryType,
         DataType,
