@@ -16,7 +16,13 @@
  *    BENCH_E2E_WARMUP_SECONDS (default 30), drained and not measured.
  * 3. The Cassandra write ceiling in the same run: the same kind of rows (the producer's generator, same
  *    seed) inserted by cassandra-driver with concurrent prepared statements; ratio = 1 / 3.
+ * 4. The stack's bound in the same run (spark/bench/stack_bound.py): a backlog of BENCH_E2E_BACKLOG
+ *    records read by one Spark batch query with the job's connector settings and written to Cassandra,
+ *    (a) parsed by Spark's from_json with no validation and no dead letters (the least work per row any
+ *    job on Kafka + Spark + the connector can do), (b) through the job's decoder. Each with the CPU time
+ *    per row of Cassandra, Kafka, the Spark JVM and the Python workers (/proc): where the two cores go.
  */
+import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
@@ -31,8 +37,10 @@ import { runCli } from "../tests/unit/producer/cli-runner";
 import type { RunningJob } from "../tests/e2e/spark-job-support";
 import {
   createUsersTable,
+  jobEnvironment,
   newJobPipeline,
   prepareJobRuntime,
+  sparkJobDirectory,
   startJob,
   tableIds,
   waitUntil,
@@ -48,7 +56,7 @@ const partitions = Number(process.env.BENCH_E2E_PARTITIONS ?? 2);
 const ceilingRows = Number(process.env.BENCH_E2E_CEILING_ROWS ?? 200_000);
 const ceilingConcurrency = Number(process.env.BENCH_E2E_CEILING_CONCURRENCY ?? 256);
 /** Phases to run (all by default; a subset while tuning, e.g. `BENCH_E2E_PHASES=throughput`). */
-const phases = new Set((process.env.BENCH_E2E_PHASES ?? "throughput,latency,ceiling").split(","));
+const phases = new Set((process.env.BENCH_E2E_PHASES ?? "throughput,latency,ceiling,bound").split(","));
 /** Driver heap: local mode runs the executors in the driver, so it holds each batch's cache too. */
 const driverMemory = process.env.BENCH_E2E_DRIVER_MEMORY ?? "3g";
 /** Extra spark-submit settings, `key=value;key=value` (for tuning runs). */
@@ -101,6 +109,57 @@ function percentile(sorted: readonly number[], fraction: number): number {
 /** Rows in `<keyspace>.users`, counted by paging through the ids (count(*) times out on 500k rows). */
 async function countRows(endpoint: CassandraEndpoint, keyspace: string): Promise<number> {
   return (await tableIds(endpoint, keyspace))?.size ?? -1;
+}
+
+/** One variant of spark/bench/stack_bound.py (a `RESULT {json}` line). */
+interface StackBoundResult {
+  readonly rows: number;
+  readonly seconds: number;
+  readonly rows_per_second: number;
+  readonly cpu_ms_per_row?: Readonly<Record<string, number>>;
+  readonly cpu_ms_per_row_total?: number;
+}
+
+/** Runs spark/bench/stack_bound.py with spark-submit and the job's environment; its results by variant. */
+async function stackBound(
+  runtime: Awaited<ReturnType<typeof prepareJobRuntime>>,
+  options: Parameters<typeof jobEnvironment>[0],
+): Promise<Record<string, StackBoundResult>> {
+  const args = [
+    ["--master", options.master ?? "local[2]"],
+    ["--driver-memory", options.driverMemory ?? "1g"],
+    ["--conf", "spark.ui.enabled=false"],
+    Object.entries(options.sparkConf ?? {}).flatMap(([key, value]) => ["--conf", `${key}=${value}`]),
+    ["--jars", runtime.jars.join(",")],
+    [join(sparkJobDirectory, "bench", "stack_bound.py")],
+  ].flat();
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      runtime.sparkSubmit,
+      args,
+      {
+        env: { ...runtime.environment, PYTHONPATH: sparkJobDirectory, ...jobEnvironment(options) },
+        cwd: sparkJobDirectory,
+        maxBuffer: 256 * 2 ** 20,
+        timeout: 30 * 60_000,
+      },
+      (error, out, err) =>
+        error
+          ? reject(new Error(`stack_bound.py failed: ${error.message}\n${err.slice(-4_000)}`))
+          : resolve(out),
+    );
+  });
+  const results: Record<string, StackBoundResult> = {};
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("RESULT ")) continue;
+    const { variant, ...result } = JSON.parse(line.slice("RESULT ".length)) as {
+      variant: string;
+    } & StackBoundResult;
+    results[variant] = result;
+  }
+  if (!results.from_json || !results.job_decoder)
+    throw new Error(`stack_bound.py printed no results: ${stdout}`);
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -324,7 +383,23 @@ async function main(): Promise<void> {
       process.stdout.write(`bench:e2e: cassandra ceiling ${JSON.stringify(ceiling)}\n`);
     }
 
-    if (!throughput || !latency || !ceiling) {
+    // 4. The stack's bound: Kafka -> Spark -> Cassandra with no validation, and with the job's decoder.
+    let bound: Record<string, StackBoundResult> | undefined;
+    if (phases.has("bound")) {
+      const boundPipeline = await pipeline("bench_bound");
+      process.stdout.write(`bench:e2e: stack bound, producing ${backlog} records\n`);
+      await produce(boundPipeline.topic, backlog, 0);
+      bound = await stackBound(runtime, {
+        ...boundPipeline,
+        name: "bench-bound",
+        env: throughputEnv,
+        driverMemory,
+        sparkConf,
+      });
+      process.stdout.write(`bench:e2e: stack bound ${JSON.stringify(bound)}\n`);
+    }
+
+    if (!throughput || !latency || !ceiling || !bound) {
       process.stdout.write(
         `bench:e2e: partial run (${[...phases].join(", ")}): ${resultsPath} left as it is\n`,
       );
@@ -344,6 +419,8 @@ async function main(): Promise<void> {
       throughput,
       latency,
       cassandra_ceiling: ceiling,
+      stack_bound: bound,
+      ratio_to_stack_bound: round(throughput.rows_per_second / bound.from_json!.rows_per_second, 2),
       ratio_to_ceiling: round(throughput.rows_per_second / ceiling.rows_per_second, 2),
       ratio_to_batched_ceiling: round(
         throughput.rows_per_second / ceiling.unlogged_batches.rows_per_second,
@@ -361,6 +438,7 @@ async function main(): Promise<void> {
         `bench:e2e: Kafka -> Cassandra ${throughput.rows_per_second} rows/s sustained (${throughput.measured_records} rows in ${throughput.batches} batches after a ${throughput.warmup_records}-row warm-up; ${throughput.cold_start.rows_per_second} rows/s over all batches from a cold start)`,
         `bench:e2e: latency at ${rate}/s: p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms`,
         `bench:e2e: Cassandra ceiling ${ceiling.rows_per_second} rows/s (single inserts), ${ceiling.unlogged_batches.rows_per_second} rows/s (unlogged batches); ratio ${result.ratio_to_ceiling} / ${result.ratio_to_batched_ceiling}`,
+        `bench:e2e: stack bound (one batch query, same connector settings): from_json without validation ${bound.from_json!.rows_per_second} rows/s, the job's decoder ${bound.job_decoder!.rows_per_second} rows/s; ratio ${result.ratio_to_stack_bound}`,
         `bench:e2e: wrote ${resultsPath}`,
         "",
       ].join("\n"),

@@ -1,0 +1,154 @@
+"""bench:e2e "stack bound" phase: how fast Kafka -> Spark -> Cassandra goes on this machine at all.
+
+Run by bench/e2e.ts with spark-submit and the job's environment (the same connector settings,
+`spark_conf`). It reads the whole topic in one batch query (no streaming, no checkpoint) and
+writes it to the table twice per variant (the first pass warms the JVMs and is not reported):
+
+- `from_json`: Spark's own JSON parser, no validation, no dead letters: the least work any job
+  built on this stack (Kafka source, Spark Cassandra Connector) can do per row;
+- `job_decoder`: the job's decoder (`decode_frame`: JSON + contract validation in the Python
+  workers), valid rows written as the job writes them, as one batch.
+
+For each it prints one `RESULT {json}` line: rows, seconds, rows/s and, from /proc (Linux), the
+CPU time each process kind spent per row during the write (Cassandra, Kafka, the Spark JVM, the
+Python workers). Not part of the job image (spark/Dockerfile.dockerignore).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from users_stream.config import load_config
+from users_stream.contract import field_kinds, load_contract_schema
+from users_stream.decode import DecoderSettings
+from users_stream.job import (
+    HIDE_STATEMENT_VALUES,
+    decode_frame,
+    quiet_per_task_warnings,
+    spark_conf,
+)
+
+PROCESS_KINDS = (
+    ("CassandraDaemon", "cassandra"),
+    ("kafka.Kafka", "kafka"),
+    ("pyspark.daemon", "python_workers"),
+    ("pyspark.worker", "python_workers"),
+    ("SparkSubmit", "spark_jvm"),
+)
+
+
+def process_kind(command_line: str) -> str:
+    """The kind of a process from its command line (see PROCESS_KINDS), else `other`."""
+    for marker, kind in PROCESS_KINDS:
+        if marker in command_line:
+            return kind
+    return "other"
+
+
+def cpu_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
+    """CPU seconds (user + system, with reaped children) of every process, summed by kind; None off Linux."""
+    if not (proc / "self" / "stat").is_file():
+        return None
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command_line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        kind = process_kind(command_line)
+        totals[kind] = totals.get(kind, 0.0) + ticks / ticks_per_second
+    return totals
+
+
+def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
+    """Runs `write` once, returns its rate and the CPU per row of each process kind."""
+    before = cpu_seconds_by_kind()
+    started = time.monotonic()
+    write()
+    seconds = time.monotonic() - started
+    after = cpu_seconds_by_kind()
+    result: dict[str, Any] = {
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+    }
+    if before is not None and after is not None:
+        spent = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+        result["cpu_ms_per_row"] = {
+            kind: round(1000 * value / rows, 4) for kind, value in sorted(spent.items()) if value > 0
+        }
+        result["cpu_ms_per_row_total"] = round(1000 * sum(spent.values()) / rows, 4)
+    return result
+
+
+def main() -> int:
+    config = load_config()
+    builder = SparkSession.builder.appName("bench-stack-bound")
+    for key, value in spark_conf(config).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    quiet_per_task_warnings(spark)
+    spark.sparkContext._jvm.java.lang.System.setProperty(*HIDE_STATEMENT_VALUES)
+
+    contract = load_contract_schema()
+    names = [entry["name"] for entry in contract["fields"]]
+    settings = DecoderSettings(
+        record_format="json",
+        kinds=tuple(field_kinds(contract).items()),
+        max_record_bytes=config.max_record_bytes,
+    )
+    kafka = (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+        .option("subscribe", config.topic)
+        .option("startingOffsets", "earliest")
+        .option("endingOffsets", "latest")
+        .load()
+    )
+    rows = kafka.count()
+    variants: dict[str, DataFrame] = {
+        "from_json": kafka.select(
+            F.from_json(F.col("value").cast("string"), StructType.fromJson(contract)).alias("user")
+        ).select("user.*"),
+        "job_decoder": decode_frame(kafka, settings, contract)
+        .where(F.col("dlq_reason").isNull())
+        .select(*names),
+    }
+    for name, frame in variants.items():
+
+        def write(frame: DataFrame = frame) -> None:
+            (
+                frame.write.format("org.apache.spark.sql.cassandra")
+                .mode("append")
+                .option("keyspace", config.cassandra.keyspace)
+                .option("table", config.cassandra.table)
+                .save()
+            )
+
+        write()  # warm-up pass: JIT, sessions, Python workers
+        print("RESULT " + json.dumps({"variant": name, **measure(write, rows)}), flush=True)
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

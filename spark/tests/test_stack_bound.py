@@ -1,0 +1,84 @@
+"""spark/bench/stack_bound.py: process kinds and the per-process CPU accounting of bench:e2e's bound phase."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "stack_bound.py"
+
+
+@pytest.fixture(scope="module")
+def stack_bound() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("stack_bound", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("command_line", "kind"),
+    [
+        ("java -Xss256k org.apache.cassandra.service.CassandraDaemon", "cassandra"),
+        ("java -cp /opt/kafka/libs/* kafka.Kafka /tmp/server.properties", "kafka"),
+        ("python3 -m pyspark.daemon", "python_workers"),
+        ("python3 -m pyspark.worker", "python_workers"),
+        ("java -cp ... org.apache.spark.deploy.SparkSubmit --master local[2] x.py", "spark_jvm"),
+        ("node bench/e2e.ts", "other"),
+    ],
+)
+def test_process_kind(stack_bound: ModuleType, command_line: str, kind: str) -> None:
+    assert stack_bound.process_kind(command_line) == kind
+
+
+def _process(proc: Path, pid: int, comm: str, command_line: str, ticks: tuple[int, int, int, int]) -> None:
+    directory = proc / str(pid)
+    directory.mkdir()
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime priority nice
+    fields = ["S", "1", "1", "1", "0", "-1", "0", "5", "0", "0", "0", *map(str, ticks), "20", "0"]
+    (directory / "stat").write_text(f"{pid} ({comm}) " + " ".join(fields) + "\n")
+    (directory / "cmdline").write_bytes(command_line.replace(" ", "\0").encode() + b"\0")
+
+
+def test_cpu_seconds_by_kind_sums_user_system_and_children(stack_bound: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self" / "stat").write_text("1 (init) S 0\n")
+    hz = os.sysconf("SC_CLK_TCK")
+    _process(tmp_path, 101, "java", "java org.apache.cassandra.service.CassandraDaemon", (hz, hz, 0, 0))
+    # A command name with ") " in it must not shift the fields.
+    _process(tmp_path, 102, "odd) name", "java kafka.Kafka server.properties", (2 * hz, 0, hz, hz))
+    _process(tmp_path, 103, "python3", "python3 -m pyspark.daemon", (hz, 0, 0, 0))
+    _process(tmp_path, 104, "python3", "python3 -m pyspark.worker", (0, hz, 0, 0))
+    (tmp_path / "net").mkdir()  # not a process
+    assert stack_bound.cpu_seconds_by_kind(tmp_path) == {
+        "cassandra": 2.0,
+        "kafka": 4.0,
+        "python_workers": 2.0,
+    }
+
+
+def test_cpu_seconds_by_kind_is_none_without_proc(stack_bound: ModuleType, tmp_path: Path) -> None:
+    assert stack_bound.cpu_seconds_by_kind(tmp_path) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc")
+def test_measure_reports_rate_and_cpu_per_row(stack_bound: ModuleType) -> None:
+    def busy() -> None:
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:
+            pass
+
+    result = stack_bound.measure(busy, 1_000)
+    assert result["rows"] == 1_000
+    assert result["seconds"] >= 0.3
+    assert 0 < result["rows_per_second"] <= 1_000 / 0.3
+    # This test process is an `other` kind; 0.3 s of CPU over 1,000 rows is >= 0.3 ms per row.
+    assert result["cpu_ms_per_row"]["other"] >= 0.25
+    assert result["cpu_ms_per_row_total"] >= result["cpu_ms_per_row"]["other"]
