@@ -40,6 +40,12 @@ export interface SparkStreamingJobArgs {
   readonly triggerInterval?: string;
   /** Upper bound of records per micro-batch. @default 100000 */
   readonly maxOffsetsPerTrigger?: number;
+  /**
+   * Seconds one micro-batch write attempt may run before the job cancels and retries it
+   * (`BATCH_ATTEMPT_TIMEOUT_SECONDS`, spark/README.md "Failures"); keep it well above the slowest
+   * healthy batch. An integer from 10 to 86400. @default 300
+   */
+  readonly batchAttemptTimeoutSeconds?: number;
   /** Executor cores and memory (must fit a worker). @default cluster.workerCores, cluster.workerMemoryMiB */
   readonly executorCores?: number;
   readonly executorMemoryMiB?: number;
@@ -89,6 +95,7 @@ export function streamingJobEnvironment(settings: {
   readonly table: string;
   readonly triggerInterval: string;
   readonly maxOffsetsPerTrigger: number;
+  readonly batchAttemptTimeoutSeconds: number;
   readonly masterUrl: string;
   readonly executorCores: number;
   readonly executorMemoryMiB: number;
@@ -110,6 +117,7 @@ export function streamingJobEnvironment(settings: {
     CASSANDRA_TABLE: settings.table,
     CHECKPOINT_DIR: "/checkpoints/users-stream",
     TRIGGER_INTERVAL: settings.triggerInterval,
+    BATCH_ATTEMPT_TIMEOUT_SECONDS: String(settings.batchAttemptTimeoutSeconds),
     SPARK_MASTER_URL: settings.masterUrl,
     SPARK_DRIVER_HOST: { perReplica: (replica) => replica.host },
     SPARK_EXECUTOR_CORES: String(settings.executorCores),
@@ -131,6 +139,7 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
     const recordFormat = args.recordFormat ?? "json";
     const triggerInterval = args.triggerInterval ?? "5 seconds";
     const maxOffsetsPerTrigger = args.maxOffsetsPerTrigger ?? 100_000;
+    const batchAttemptTimeoutSeconds = args.batchAttemptTimeoutSeconds ?? 300;
     const executorCores = args.executorCores ?? args.cluster.workerCores;
     const executorMemoryMiB = args.executorMemoryMiB ?? args.cluster.workerMemoryMiB;
     const checkpointSize = args.checkpointSize ?? "5Gi";
@@ -138,6 +147,16 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
     if (recordFormat === "avro" && !args.schemaRegistry) {
       throw new pulumi.ResourceError(
         `Unable to create SparkStreamingJob ${name}: Avro records need \`schemaRegistry\`.`,
+        this,
+      );
+    }
+    if (
+      !Number.isInteger(batchAttemptTimeoutSeconds) ||
+      batchAttemptTimeoutSeconds < 10 ||
+      batchAttemptTimeoutSeconds > 86_400
+    ) {
+      throw new pulumi.ResourceError(
+        `Unable to create SparkStreamingJob ${name}: batchAttemptTimeoutSeconds ${batchAttemptTimeoutSeconds} is not an integer from 10 to 86400 (the job refuses less than 10).`,
         this,
       );
     }
@@ -184,6 +203,7 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
         table: args.cassandra.table,
         triggerInterval,
         maxOffsetsPerTrigger,
+        batchAttemptTimeoutSeconds,
         masterUrl: args.cluster.masterUrl,
         executorCores,
         executorMemoryMiB,

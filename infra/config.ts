@@ -110,6 +110,7 @@ const streamingJobSchema = z.strictObject({
     'a Spark trigger interval such as "5 seconds" or "1 minute"',
   ).default("5 seconds"),
   maxOffsetsPerTrigger: integer(100, 100_000_000).default(100_000),
+  batchAttemptTimeoutSeconds: integer(10, 86_400).default(300),
   executorCores: integer(1, 64).optional(),
   executorMemoryMiB: memoryMiB(512).optional(),
   checkpointSize: storageSize.default("5Gi"),

@@ -25,6 +25,7 @@ test("defaults fill every optional key", (t) => {
   t.is(config.schemaRegistry.hostPort, 8081);
   t.false(config.controlCenter.enabled);
   t.deepEqual(config.topics, [{ name: "users_created", partitions: 3, retentionHours: 168 }]);
+  t.is(config.streamingJob.batchAttemptTimeoutSeconds, 300);
 });
 
 /** Each case: the raw config, then the key, the value and a fragment of the allowed form the message must name. */
@@ -214,6 +215,13 @@ const badConfigs: {
     key: "data-pipeline:schemaRegistry.hostPort",
     value: "8081",
     allowed: "not already used by kafka.hostPort",
+  },
+  {
+    title: "a batch attempt timeout below the job's minimum",
+    raw: { target: "docker", streamingJob: { batchAttemptTimeoutSeconds: 5 } },
+    key: "data-pipeline:streamingJob.batchAttemptTimeoutSeconds",
+    value: "5",
+    allowed: "an integer from 10 to 86400",
   },
   {
     title: "min ISR above replication",

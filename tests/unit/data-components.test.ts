@@ -13,6 +13,8 @@ import {
   valueOf,
 } from "./support/mocks";
 import { deployStack } from "../../infra/stack";
+import { DockerTarget } from "../../infra/docker/target";
+import { StreamingPipeline } from "../../components/pipeline";
 import { mainContainer, podEnv } from "./support/pods";
 import { stackFileConfig } from "./support/stacks";
 
@@ -106,6 +108,7 @@ test.serial(
       SPARK_MASTER_URL: "spark://spark-master-0:7077",
       SPARK_DRIVER_HOST: "users-stream-0",
       RECORD_FORMAT: "json",
+      BATCH_ATTEMPT_TIMEOUT_SECONDS: "300",
     });
     t.is(stream.inputs.volumes[0].containerPath, "/checkpoints");
     t.is(stream.inputs.restart, "unless-stopped");
@@ -173,6 +176,7 @@ test.serial(
       /^registry\.example\.com\/data-pipeline\/data-pipeline-spark-job:3\.5\.7-[0-9a-f]{12}$/,
     );
     t.is(stream.inputs.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "5Gi");
+    t.is(podEnv(stream)["BATCH_ATTEMPT_TIMEOUT_SECONDS"], "300");
     t.is(findResource(resources, ":Deployment", "spark-worker").inputs.spec.replicas, 2);
     t.is(outputs.sparkMasterUrl, `spark://spark-master-0.spark-master-headless.${domain}:7077`);
     t.is(outputs.cassandraHostContactPoint, undefined);
@@ -180,3 +184,27 @@ test.serial(
     t.false(findResource(resources, "image:Image", "data-pipeline-producer-image").inputs.skipPush);
   },
 );
+
+test.serial(
+  "streamingJob.batchAttemptTimeoutSeconds reaches the job's BATCH_ATTEMPT_TIMEOUT_SECONDS",
+  async (t) => {
+    const raw = stackFileConfig("staging");
+    deployStack({
+      ...raw,
+      streamingJob: { ...(raw["streamingJob"] as object), batchAttemptTimeoutSeconds: 900 },
+    });
+    const resources = await settle();
+    t.is(
+      podEnv(findResource(resources, ":StatefulSet", "users-stream"))["BATCH_ATTEMPT_TIMEOUT_SECONDS"],
+      "900",
+    );
+  },
+);
+
+test.serial("SparkStreamingJob refuses a batch attempt timeout the job would refuse", (t) => {
+  const target = new DockerTarget("local", { prefix: "mine" });
+  t.throws(
+    () => new StreamingPipeline("events", { target, streamingJob: { batchAttemptTimeoutSeconds: 2.5 } }),
+    { message: /batchAttemptTimeoutSeconds 2\.5 is not an integer from 10 to 86400/ },
+  );
+});
