@@ -1,0 +1,109 @@
+/**
+ * Where the CPU goes during a bench:e2e phase, from Linux's /proc: CPU seconds per process kind
+ * (Cassandra, Kafka, the Spark JVM, its Python workers) and the machine's busy, idle and steal time
+ * (steal: time the hypervisor gave this VM's vCPUs to someone else, a noisy neighbour). The bound
+ * phase measures the same kinds inside its Spark driver (spark/bench/stack_bound.py).
+ */
+import { readFileSync, readdirSync } from "node:fs";
+
+/** Command-line marker -> process kind (the first that matches). */
+const processKinds: readonly (readonly [string, string])[] = [
+  ["CassandraDaemon", "cassandra"],
+  ["kafka.Kafka", "kafka"],
+  ["pyspark.daemon", "python_workers"],
+  ["pyspark.worker", "python_workers"],
+  ["SparkSubmit", "spark_jvm"],
+];
+
+/** The kind of a process from its command line, else `other`. */
+export function processKind(commandLine: string): string {
+  return processKinds.find(([marker]) => commandLine.includes(marker))?.[1] ?? "other";
+}
+
+/** Kernel clock ticks per second (USER_HZ): 100 on every Linux architecture Node runs on. */
+const ticksPerSecond = 100;
+
+/** One reading of /proc. */
+export interface CpuSnapshot {
+  /** Monotonic milliseconds. */
+  readonly at: number;
+  /** CPU seconds (user + system, reaped children included) by process kind. */
+  readonly byKind: Readonly<Record<string, number>>;
+  /** Machine-wide seconds from /proc/stat, summed over CPUs. */
+  readonly machine: { readonly busy: number; readonly idle: number; readonly steal: number };
+}
+
+/** Fields 14-17 of /proc/<pid>/stat (utime stime cutime cstime) after the `(comm)` field. */
+export function processTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0);
+}
+
+/** Busy, idle (idle + iowait) and steal seconds from /proc/stat's `cpu` line. */
+export function machineSeconds(procStat: string): CpuSnapshot["machine"] {
+  const line = procStat.split("\n").find((entry) => entry.startsWith("cpu "));
+  if (!line) throw new Error("no cpu line in /proc/stat");
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const seconds = (ticks: number) => ticks / ticksPerSecond;
+  return {
+    busy: seconds(user! + nice! + system! + irq! + softirq!),
+    idle: seconds(idle! + iowait!),
+    steal: seconds(steal!),
+  };
+}
+
+/** Reads /proc now; undefined off Linux. */
+export function cpuSnapshot(proc = "/proc"): CpuSnapshot | undefined {
+  let procStat: string;
+  try {
+    procStat = readFileSync(`${proc}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const byKind: Record<string, number> = {};
+  for (const pid of readdirSync(proc)) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const ticks = processTicks(readFileSync(`${proc}/${pid}/stat`, "utf8"));
+      const kind = processKind(readFileSync(`${proc}/${pid}/cmdline`, "utf8").replaceAll("\0", " "));
+      byKind[kind] = (byKind[kind] ?? 0) + ticks / ticksPerSecond;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return { at: performance.now(), byKind, machine: machineSeconds(procStat) };
+}
+
+/** What a phase spent between two snapshots, per row written. */
+export interface CpuUse {
+  readonly cpu_ms_per_row: Readonly<Record<string, number>>;
+  readonly cpu_ms_per_row_total: number;
+  /** Share of the machine's CPU time (all cores, wall time of the window) that was busy / stolen. */
+  readonly machine_busy_percent: number;
+  readonly machine_steal_percent: number;
+}
+
+export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, rows: number): CpuUse {
+  const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+  const perRow: Record<string, number> = {};
+  let total = 0;
+  for (const [kind, seconds] of Object.entries(after.byKind).sort(([a], [b]) => a.localeCompare(b))) {
+    const spent = seconds - (before.byKind[kind] ?? 0);
+    if (spent <= 0) continue;
+    perRow[kind] = round((1000 * spent) / rows, 4);
+    total += spent;
+  }
+  const machine = (key: keyof CpuSnapshot["machine"]) => after.machine[key] - before.machine[key];
+  const all = machine("busy") + machine("idle") + machine("steal");
+  return {
+    cpu_ms_per_row: perRow,
+    cpu_ms_per_row_total: round((1000 * total) / rows, 4),
+    machine_busy_percent: all > 0 ? round((100 * machine("busy")) / all, 1) : 0,
+    machine_steal_percent: all > 0 ? round((100 * machine("steal")) / all, 1) : 0,
+  };
+}
