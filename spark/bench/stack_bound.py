@@ -1,7 +1,7 @@
 """bench:e2e "stack bound" phase: how fast Kafka -> Spark -> Cassandra goes on this machine at all.
 
 Run by bench/e2e.ts with spark-submit and the job's environment (the same connector settings,
-`spark_conf`). It reads the whole topic in one batch query (no streaming, no checkpoint) and
+`job_session`). It reads the whole topic in one batch query (no streaming, no checkpoint) and
 writes it to the table twice per variant (the first pass warms the JVMs and is not reported):
 
 - `from_json`: Spark's own JSON parser, no validation, no dead letters: the least work any job
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
@@ -33,12 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from users_stream.config import load_config
 from users_stream.contract import field_kinds, load_contract_schema
 from users_stream.decode import DecoderSettings
-from users_stream.job import (
-    HIDE_STATEMENT_VALUES,
-    decode_frame,
-    quiet_per_task_warnings,
-    spark_conf,
-)
+from users_stream.job import decode_frame, job_session
 
 PROCESS_KINDS = (
     ("CassandraDaemon", "cassandra"),
@@ -101,13 +96,7 @@ def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
 
 def main() -> int:
     config = load_config()
-    builder = SparkSession.builder.appName("bench-stack-bound")
-    for key, value in spark_conf(config).items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    quiet_per_task_warnings(spark)
-    spark.sparkContext._jvm.java.lang.System.setProperty(*HIDE_STATEMENT_VALUES)
+    spark = job_session(config, "bench-stack-bound")
 
     contract = load_contract_schema()
     names = [entry["name"] for entry in contract["fields"]]

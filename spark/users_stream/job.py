@@ -475,6 +475,22 @@ def quiet_per_task_warnings(spark: SparkSession) -> None:
         log.warning("could not quiet KafkaDataConsumer's per-task warning: %s", failure_summary(error))
 
 
+def job_session(config: JobConfig, app_name: str) -> SparkSession:
+    """The job's SparkSession: `spark_conf`, WARN logs, quiet per-task warnings, no values in driver logs."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in spark_conf(config).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    quiet_per_task_warnings(spark)
+    # The driver JVM (and in local mode its executors) is running already: set it there directly,
+    # before the first write opens a Cassandra session.
+    spark.sparkContext._jvm.java.lang.System.setProperty(*HIDE_STATEMENT_VALUES)
+    return spark
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: read the environment, start the query, run until it stops."""
     logging.basicConfig(
@@ -487,17 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"users-stream: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder.appName(f"users-stream-{config.topic}")
-    for key, value in spark_conf(config).items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    quiet_per_task_warnings(spark)
-    # The driver JVM (and in local mode its executors) is running already: set it there directly,
-    # before the first write opens a Cassandra session.
-    spark.sparkContext._jvm.java.lang.System.setProperty(*HIDE_STATEMENT_VALUES)
+    spark = job_session(config, f"users-stream-{config.topic}")
     log.info(
         "reading %s (%s) from %s into %s.%s; dead letters to %s; checkpoint %s; trigger %s; max %d offsets",
         config.topic,
