@@ -21,8 +21,8 @@
  *    after a warm-up pass over the same rows, so Cassandra is warm for every measured phase.
  * 4. The stack's bound in the same run (spark/bench/stack_bound.py): a backlog of BENCH_E2E_BACKLOG
  *    records read by one Spark batch query with the job's connector settings and written to Cassandra,
- *    (a) parsed by Spark's from_json with no validation and no dead letters (the least work per row any
- *    job on Kafka + Spark + the connector can do), (b) through the job's decoder. Each with the CPU time
+ *    (a) parsed by Spark's from_json with no validation and no dead letters (about the least work per row a
+ *    job on Kafka + Spark + the connector that parses its records can do), (b) through the job's decoder. Each with the CPU time
  *    per row of Cassandra, Kafka, the Spark JVM and the Python workers (/proc): where the two cores go.
  *
  * Phases 1 and 2 report the same CPU figures (bench/proc-cpu.ts) over their measured windows, with the
@@ -42,13 +42,13 @@ import type { CassandraEndpoint } from "../tests/harness/services/cassandra";
 import { runCli } from "../tests/unit/producer/cli-runner";
 import { cpuSnapshot, cpuUse } from "./proc-cpu";
 import type { CpuSnapshot } from "./proc-cpu";
-import type { RunningJob } from "../tests/e2e/spark-job-support";
+import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
 import {
   createUsersTable,
-  jobEnvironment,
   newJobPipeline,
   prepareJobRuntime,
   sparkJobDirectory,
+  sparkSubmitInvocation,
   startJob,
   tableIds,
   waitUntil,
@@ -130,27 +130,19 @@ interface StackBoundResult {
 
 /** Runs spark/bench/stack_bound.py with spark-submit and the job's environment; its results by variant. */
 async function stackBound(
-  runtime: Awaited<ReturnType<typeof prepareJobRuntime>>,
-  options: Parameters<typeof jobEnvironment>[0],
+  runtime: JobRuntime,
+  options: JobOptions,
 ): Promise<Record<string, StackBoundResult>> {
-  const args = [
-    ["--master", options.master ?? "local[2]"],
-    ["--driver-memory", options.driverMemory ?? "1g"],
-    ["--conf", "spark.ui.enabled=false"],
-    Object.entries(options.sparkConf ?? {}).flatMap(([key, value]) => ["--conf", `${key}=${value}`]),
-    ["--jars", runtime.jars.join(",")],
-    [join(sparkJobDirectory, "bench", "stack_bound.py")],
-  ].flat();
+  const { args, env, cwd } = sparkSubmitInvocation(
+    runtime,
+    options,
+    join(sparkJobDirectory, "bench", "stack_bound.py"),
+  );
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       runtime.sparkSubmit,
       args,
-      {
-        env: { ...runtime.environment, PYTHONPATH: sparkJobDirectory, ...jobEnvironment(options) },
-        cwd: sparkJobDirectory,
-        maxBuffer: 256 * 2 ** 20,
-        timeout: 30 * 60_000,
-      },
+      { env, cwd, maxBuffer: 256 * 2 ** 20, timeout: 30 * 60_000 },
       (error, out, err) =>
         error
           ? reject(new Error(`stack_bound.py failed: ${error.message}\n${err.slice(-4_000)}`))

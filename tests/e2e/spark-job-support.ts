@@ -103,6 +103,26 @@ export interface RunningJob {
   kill(): Promise<void>;
 }
 
+/** How spark-submit runs `script` (default spark/main.py) for `options`: arguments, environment, directory. */
+export function sparkSubmitInvocation(
+  runtime: JobRuntime,
+  options: JobOptions,
+  script = join(sparkJobDirectory, "main.py"),
+): { args: string[]; env: Record<string, string>; cwd: string } {
+  return {
+    args: [
+      ["--master", options.master ?? "local[2]"],
+      ["--driver-memory", options.driverMemory ?? "1g"],
+      ["--conf", "spark.ui.enabled=false"],
+      Object.entries(options.sparkConf ?? {}).flatMap(([key, value]) => ["--conf", `${key}=${value}`]),
+      ["--jars", runtime.jars.join(",")],
+      [script],
+    ].flat(),
+    env: { ...runtime.environment, PYTHONPATH: sparkJobDirectory, ...jobEnvironment(options) },
+    cwd: sparkJobDirectory,
+  };
+}
+
 /** Starts spark/main.py with spark-submit; resolves once the streaming query has started. */
 export async function startJob(runtime: JobRuntime, options: JobOptions): Promise<RunningJob> {
   const logDir = runLogDirectory(options.run);
@@ -114,16 +134,7 @@ export async function startJob(runtime: JobRuntime, options: JobOptions): Promis
     stateDir: join(runDirectory(options.run), "spark-job"),
     logDir,
     command: runtime.sparkSubmit,
-    args: [
-      ["--master", options.master ?? "local[2]"],
-      ["--driver-memory", options.driverMemory ?? "1g"],
-      ["--conf", "spark.ui.enabled=false"],
-      Object.entries(options.sparkConf ?? {}).flatMap(([key, value]) => ["--conf", `${key}=${value}`]),
-      ["--jars", runtime.jars.join(",")],
-      [join(sparkJobDirectory, "main.py")],
-    ].flat(),
-    env: { ...runtime.environment, PYTHONPATH: sparkJobDirectory, ...jobEnvironment(options) },
-    cwd: sparkJobDirectory,
+    ...sparkSubmitInvocation(runtime, options),
     readiness: async () => readLog().includes("users_stream: reading"),
     readinessTimeoutMs: 240_000,
   });
