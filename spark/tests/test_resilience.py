@@ -345,6 +345,8 @@ def writer_for(kinds: dict[str, str], contract: dict[str, Any], **overrides: Any
     )
     writer = BatchWriter(config, contract, settings_for(kinds))
     writer.cassandra_reachable = lambda: True  # type: ignore[method-assign]
+    # Failures here count as an outage (retried) unless a test says the services answer.
+    writer.services_answer = lambda: False  # type: ignore[method-assign]
     return writer
 
 
@@ -436,9 +438,11 @@ def test_each_cancelled_attempt_doubles_the_next_ones_time(
     timeouts: list[float] = []
     real = BatchWriter._bounded_write
 
-    def recording(self: BatchWriter, frame: Any, batch_id: int, attempt: int, timeout: float) -> None:
+    def recording(
+        self: BatchWriter, frame: Any, batch_id: int, attempt: int, timeout: float, action: Any = None
+    ) -> None:
         timeouts.append(timeout)
-        real(self, frame, batch_id, attempt, timeout)
+        real(self, frame, batch_id, attempt, timeout, action)
 
     monkeypatch.setattr(BatchWriter, "_bounded_write", recording)
 

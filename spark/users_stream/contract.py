@@ -7,31 +7,50 @@ contracts/users.ts); `validate_user` mirrors contracts/validate.ts rule for rule
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+import regex
 
 SCHEMA_FILE = "users.spark.json"
 
+# re.ASCII: \d is [0-9] as in JavaScript (Python's Unicode \d also takes other scripts' digits).
 _uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-_date = re.compile(r"\d{4}-\d{2}-\d{2}")
-_timestamp = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+_date = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_timestamp = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z", re.ASCII)
 _email = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 _username = re.compile(r"[a-z0-9._]{3,40}")
 _phone = re.compile(r"[0-9+()\-. x]{7,30}")
 _postcode = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,9}")
-# JavaScript's \p{L} (any letter) is [^\W\d_] in Python's Unicode-aware re.
-_name = re.compile(r"[^\W\d_](?:[^\W\d_]|[' .-]){0,63}")
-_non_digit = re.compile(r"\D")
+# Letters of every script with their combining marks (Unicode categories L and M), as validate.ts's
+# /^\p{L}[\p{L}\p{M}' .-]{0,63}$/u. The `regex` module carries its own Unicode tables, pinned to
+# the version of Node 20's regular expressions (see spark/requirements.txt), whatever the Python
+# (the job image's 3.10 has Unicode 13); ASCII names, the common case, take the equivalent `re`
+# pattern (no ASCII character is in M).
+_name_ascii = re.compile(r"[A-Za-z][A-Za-z' .-]{0,63}")
+_name_unicode = regex.compile(r"\p{L}[\p{L}\p{M}' .-]{0,63}")
+# validate.ts's url pattern: an https URL with a dotted host, ASCII, no spaces.
+_url = re.compile(r"https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][\x21-\x7e]*)?")
+_non_digit = re.compile(r"[^0-9]")
+# A lone UTF-16 surrogate (JSON "\ud83d" decodes to one): not Unicode text, Cassandra cannot store it.
+_surrogate = re.compile("[\ud800-\udfff]")
+# What a reason shows as \uXXXX escapes (validate.ts escapedInReasons): marks, controls, format,
+# surrogate, private-use, unassigned and separator characters but the ASCII space.
+_escaped_in_reasons = regex.compile(r"(?! )[\p{M}\p{C}\p{Z}]")
+REASON_VALUE_LENGTH = 80
 
 MAXIMUM_STRING_LENGTH = 256
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 _DAY_SECONDS = 86_400
-_YEAR_SECONDS = 365.25 * _DAY_SECONDS
+_DAY_MILLISECONDS = 86_400_000
+_YEAR_MILLISECONDS = 365.25 * _DAY_MILLISECONDS
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_DATE = date(1970, 1, 1)
 GENDERS = ("female", "male")
 
 
@@ -81,35 +100,64 @@ FIELD_FORMATS: dict[str, str] = {
 
 
 def _valid_date(text: str) -> date | None:
-    if not _date.fullmatch(text):
+    match = _date.fullmatch(text)
+    if match is None:
         return None
     try:
-        return date.fromisoformat(text)
+        return date(*map(int, match.groups()))
     except ValueError:
         return None
 
 
 def _valid_timestamp(text: str) -> datetime | None:
-    if not _timestamp.fullmatch(text):
+    # Parsed field by field: datetime.fromisoformat takes the trailing "Z" only from Python 3.11 on,
+    # and the job image runs 3.10.
+    match = _timestamp.fullmatch(text)
+    if match is None:
         return None
+    year, month, day, hour, minute, second, millisecond = map(int, match.groups())
     try:
-        return datetime.fromisoformat(text)
+        return datetime(year, month, day, hour, minute, second, millisecond * 1000, tzinfo=timezone.utc)
     except ValueError:
         return None
 
 
-_whitespace = re.compile(r"\s")
+def _epoch_milliseconds(moment: datetime) -> int:
+    """Whole milliseconds since the epoch, exactly (JavaScript's Date.parse value)."""
+    delta = moment - _EPOCH
+    return (delta.days * _DAY_SECONDS + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
-def _valid_url(text: str) -> bool:
-    if _whitespace.search(text):
-        return False
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:
-        return False
-    return parts.scheme == "https" and host is not None and "." in host
+def _utf16_escapes(character: str) -> str:
+    code = ord(character)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def quote_for_reason(value: object) -> str:
+    """A value as quoted in a reason, the same text as validate.ts's quoteForReason.
+
+    Its JSON form (compact, non-ASCII kept) with every mark, control, format, surrogate,
+    private-use, unassigned or separator character but the ASCII space as \\uXXXX escapes (UTF-16
+    units, as JSON writes them), cut to 80 code points.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        text = "null"  # JSON.stringify(Infinity)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            text = json.dumps(str(value), ensure_ascii=False)
+    escaped = _escaped_in_reasons.sub(lambda match: _utf16_escapes(match.group()), text)
+    return escaped[:REASON_VALUE_LENGTH]
+
+
+def name_for_reason(name: str) -> str:
+    """A field name as shown in a reason: `quote_for_reason` without the quotes."""
+    text = quote_for_reason(name)[1:]
+    return text[:-1] if text.endswith('"') else text
 
 
 def _js_length(text: str) -> int:
@@ -119,18 +167,22 @@ def _js_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _valid_name(value: str) -> object:
+    return (_name_ascii if value.isascii() else _name_unicode).fullmatch(value)
+
+
 def _valid_phone(value: str) -> bool:
     return _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3
 
 
 _FORMAT_CHECKS: dict[str, Callable[[str], object]] = {
-    "name": _name.fullmatch,
+    "name": _valid_name,
     "gender": frozenset(GENDERS).__contains__,
     "postcode": _postcode.fullmatch,
     "email": _email.fullmatch,
     "username": _username.fullmatch,
     "phone": _valid_phone,
-    "url": _valid_url,
+    "url": _url.fullmatch,
 }
 
 # Field kinds as small ints: the per-record loop below branches on them instead of calling one
@@ -145,6 +197,7 @@ _KIND_MESSAGES = {
     _TIMESTAMP: "is not an ISO-8601 UTC timestamp with milliseconds",
 }
 _LENGTH_MESSAGE = f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
+_SURROGATE_MESSAGE = "is not valid Unicode text (lone surrogate)"
 
 # (name, kind code, format check or None, message when the format check fails)
 Plan = tuple[tuple[str, int, "Callable[[str], object] | None", str], ...]
@@ -180,6 +233,8 @@ def _field_problem(
     if kind == _STRING:
         if type(value) is not str:
             return _KIND_MESSAGES[_STRING]
+        if _surrogate.search(value):
+            return _SURROGATE_MESSAGE
         length = len(value) if value.isascii() else _js_length(value)
         if length == 0 or length > MAXIMUM_STRING_LENGTH:
             return _LENGTH_MESSAGE
@@ -208,7 +263,7 @@ def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
     problems = (
         []
         if value.keys() <= kinds.keys()
-        else [f"{key}: is not a field of the contract" for key in value if key not in kinds]
+        else [f"{name_for_reason(key)}: is not a field of the contract" for key in value if key not in kinds]
     )
     for name, kind, check, format_message in _plan_for(kinds):
         field_value = value.get(name)
@@ -226,14 +281,14 @@ def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
             continue
         problem = _field_problem(kind, check, format_message, field_value)
         if problem is not None:
-            problems.append(f"{name}: {problem} ({json.dumps(field_value, ensure_ascii=False)[:80]})")
+            problems.append(f"{name}: {problem} ({quote_for_reason(field_value)})")
     if problems:
         return problems
-    event_time = datetime.fromisoformat(value["event_time"]).timestamp()
-    registered_at = datetime.fromisoformat(value["registered_at"]).timestamp()
-    dob = date.fromisoformat(value["dob"])
-    birth = (dob - date(1970, 1, 1)).days * _DAY_SECONDS
-    age_years = (event_time - birth) / _YEAR_SECONDS
+    # Whole milliseconds and the same division as validate.ts, so both round alike at the bounds.
+    event_time = _epoch_milliseconds(_valid_timestamp(value["event_time"]))  # type: ignore[arg-type]
+    registered_at = _epoch_milliseconds(_valid_timestamp(value["registered_at"]))  # type: ignore[arg-type]
+    birth = (_valid_date(value["dob"]) - _EPOCH_DATE).days * _DAY_MILLISECONDS  # type: ignore[operator]
+    age_years = (event_time - birth) / _YEAR_MILLISECONDS
     if age_years < 18 or age_years > 90:
         problems.append(f"dob: age {age_years:.2f} years is outside 18..90")
     if not registered_at > birth:

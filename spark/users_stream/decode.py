@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
@@ -97,6 +98,50 @@ def _json_form(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def describe_error(error: BaseException) -> str:
+    """`Type: message` of an exception, in one line of valid UTF-8 (lone surrogates escaped)."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# Arrays and objects nest at most this deep in a record value (a user nests 1 level). Python's json
+# recursion limit depends on the caller's stack depth, JSON.parse has none: one fixed bound gives
+# the job and validate.ts the same verdict, and keeps the parser's recursion small.
+MAXIMUM_NESTING = 64
+_json_string = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_json_bracket = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text (brackets inside strings do not count).
+
+    Cheap for a record: the bracket count bounds the depth, so the scan only runs on texts with
+    more brackets than MAXIMUM_NESTING.
+    """
+    if text.count("{") + text.count("[") <= MAXIMUM_NESTING:
+        return 0
+    depth = deepest = 0
+    for bracket in _json_bracket.findall(_json_string.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _refuse_constant(name: str) -> object:
+    # Python's json takes NaN, Infinity and -Infinity; JSON (and JSON.parse) does not.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_int(text: str) -> object:
+    # JavaScript reads every JSON number as a double; Python reads integers exactly, and refuses to
+    # convert one of more than 4,300 digits (ValueError). Past 18 digits a double gives the same
+    # verdict as validate.ts (out of range) at any length.
+    return int(text) if len(text) <= 18 else float(text)
+
+
 class RecordDecoder:
     """Decodes and validates values of one topic (JSON, or Avro in Confluent wire format)."""
 
@@ -112,7 +157,20 @@ class RecordDecoder:
         self._fetch_schema = fetch_schema
 
     def decode(self, value: bytes | None) -> Decoded:
-        """Decodes, validates and converts one Kafka value."""
+        """Decodes, validates and converts one Kafka value; never raises on bad data.
+
+        Only an outage (RegistryUnavailable) propagates. Anything else that goes wrong on a record
+        is a rejection of that record with the error as its reason: one bad record must never
+        fail the batch (the batch would be retried, fail again and stop the pipeline).
+        """
+        try:
+            return self._decode(value)
+        except RegistryUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - a poison record becomes a dead letter, never a crash
+            return Decoded(None, f"poison: the decoder failed on this record: {describe_error(error)}")
+
+    def _decode(self, value: bytes | None) -> Decoded:
         if value is None or len(value) == 0:
             return Decoded(None, "empty: the record has no value")
         if len(value) > self.settings.max_record_bytes:
@@ -139,11 +197,16 @@ class RecordDecoder:
             text = value.decode("utf-8")
         except UnicodeDecodeError as error:
             return None, f"unparsable: not UTF-8 ({error.reason} at byte {error.start})"
+        if nesting_depth(text) > MAXIMUM_NESTING:
+            return None, f"unparsable: not JSON (nested deeper than {MAXIMUM_NESTING} levels)"
         try:
-            return json.loads(text), None
-        except (json.JSONDecodeError, RecursionError) as error:
-            detail = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-            return None, f"unparsable: not JSON ({detail})"
+            return json.loads(text, parse_constant=_refuse_constant, parse_int=_json_int), None
+        except json.JSONDecodeError as error:
+            return None, f"unparsable: not JSON ({error.msg} at character {error.pos})"
+        except RecursionError:
+            return None, "unparsable: not JSON (nested too deeply)"
+        except ValueError as error:
+            return None, f"unparsable: not JSON ({error})"
 
     def _parse_avro(self, value: bytes) -> tuple[object, str | None]:
         from fastavro import parse_schema, schemaless_reader

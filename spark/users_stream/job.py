@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 from .config import ConfigError, JobConfig, load_config
 from .contract import field_kinds, load_contract_schema
 from .decode import DecoderSettings, decode_arrow_batches
-from .resilience import AttemptWatchdog, cql_answers, failure_summary
+from .quarantine import PoisonSuspected, isolate_poison, positions_filter, source_letters
+from .resilience import (
+    AttemptWatchdog,
+    cql_answers,
+    failure_summary,
+    host_ports,
+    kafka_answers,
+    registry_answers,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -36,6 +44,15 @@ CONNECTOR_DEFAULT_KEEP_ALIVE_MS = 3_600_000
 HIDE_STATEMENT_VALUES = ("datastax-java-driver.advanced.request-tracker.logs.show-values", "false")
 # How long a cancelled attempt may take to return before the driver exits (see BatchWriter).
 CANCEL_GRACE_SECONDS = 60.0
+# A dead letter keeps at most this many bytes of the record's key and of its value; a longer one is
+# cut to this prefix and marked (headers dlq.truncated, dlq.original.size, dlq.original.key.size).
+# A topic may accept records far larger than a producer's max.request.size (8 MiB
+# max.message.bytes is common): written whole, such a dead letter failed with
+# RecordTooLargeException, the batch failed and the job stopped. The prefix keeps every record the
+# job accepts at the default MAX_RECORD_BYTES (64 KiB) whole; two of them and the headers stay well
+# inside DEAD_LETTER_MAX_REQUEST_BYTES and the brokers' default message.max.bytes (1 MiB).
+DEAD_LETTER_MAX_BYTES = 65_536
+DEAD_LETTER_MAX_REQUEST_BYTES = 1_048_576
 
 
 def spark_conf(config: JobConfig) -> dict[str, str]:
@@ -153,20 +170,34 @@ def batch_expressions(contract: dict[str, Any]) -> BatchExpressions:
     def header(name: str, value: Any) -> Any:
         return F.struct(F.lit(name).alias("key"), value.cast("string").cast("binary").alias("value"))
 
+    def bounded(column: Any) -> tuple[Any, Any, Any]:
+        """(the column cut to DEAD_LETTER_MAX_BYTES, whether it was cut, its original size or null)."""
+        size = F.length(column)  # bytes, for a binary column
+        cut = F.coalesce(size > DEAD_LETTER_MAX_BYTES, F.lit(False))
+        prefix = F.when(cut, F.substring(column, 1, DEAD_LETTER_MAX_BYTES)).otherwise(column)
+        return prefix, cut, F.when(cut, size)
+
     reason = F.col("dlq_reason")
+    key, key_cut, key_size = bounded(F.col("kafka_key"))
+    value, value_cut, value_size = bounded(F.col("kafka_value"))
+    headers = F.array(
+        header("dlq.reason", reason),
+        header("dlq.source.topic", F.col("kafka_topic")),
+        header("dlq.source.partition", F.col("kafka_partition")),
+        header("dlq.source.offset", F.col("kafka_offset")),
+        header("dlq.truncated", F.when(key_cut | value_cut, F.lit("true"))),
+        header("dlq.original.size", value_size),
+        header("dlq.original.key.size", key_size),
+    )
     return BatchExpressions(
         valid=reason.isNull(),
         valid_columns=tuple(F.col(entry["name"]) for entry in contract["fields"]),
         rejected=reason.isNotNull(),
         letter_columns=(
-            F.col("kafka_key").alias("key"),
-            F.col("kafka_value").alias("value"),
-            F.array(
-                header("dlq.reason", reason),
-                header("dlq.source.topic", F.col("kafka_topic")),
-                header("dlq.source.partition", F.col("kafka_partition")),
-                header("dlq.source.offset", F.col("kafka_offset")),
-            ).alias("headers"),
+            key.alias("key"),
+            value.alias("value"),
+            # The truncation headers only where a prefix was cut.
+            F.filter(headers, lambda entry: entry["value"].isNotNull()).alias("headers"),
         ),
         counts=(F.count(F.lit(1)).alias("rows"), F.count(reason).alias("rejected")),
     )
@@ -223,6 +254,11 @@ def close_connector_sessions(jvm: Any, timeout_seconds: int = 20) -> int:
     return len(closing)
 
 
+# Failures of a whole batch, while every service answers, before the job looks for poison records
+# (the first may be transient: a timeout under load).
+POISON_AFTER_BATCH_FAILURES = 2
+
+
 class BatchWriter:
     """`foreachBatch` handler: decode once (cached), upsert valid rows, dead-letter the rest, log.
 
@@ -265,11 +301,46 @@ class BatchWriter:
         port = self.config.cassandra.port
         return any(cql_answers(host, port) for host in self.config.cassandra.hosts)
 
+    def kafka_reachable(self) -> bool:
+        """True when a bootstrap server answers a Kafka request (ApiVersions)."""
+        return any(
+            kafka_answers(host, port) for host, port in host_ports(self.config.kafka_bootstrap_servers, 9092)
+        )
+
+    def registry_reachable(self) -> bool:
+        """True when the Schema Registry answers (or the job does not use one)."""
+        url = self.config.schema_registry_url
+        return url is None or registry_answers(url)
+
+    def services_answer(self) -> bool:
+        """Kafka, Cassandra and (for Avro) the registry all answer: a failure now is not an outage."""
+        return self.cassandra_reachable() and self.kafka_reachable() and self.registry_reachable()
+
     def __call__(self, frame: DataFrame, batch_id: int) -> None:
+        try:
+            self._write_retrying(frame, batch_id, f"batch {batch_id}", POISON_AFTER_BATCH_FAILURES)
+        except PoisonSuspected as suspicion:
+            self._quarantine(frame, batch_id, suspicion)
+
+    def _write_retrying(
+        self,
+        frame: DataFrame,
+        batch_id: int,
+        label: str,
+        poison_after: int,
+        action: Callable[[DataFrame, int], None] | None = None,
+    ) -> None:
+        """`_bounded_write` until it succeeds: an outage is retried with backoff until the deadline.
+
+        A failure while Kafka, Cassandra and the registry all answer (and not a watchdog
+        cancellation) is not an outage: after `poison_after` of them in a row it raises
+        PoisonSuspected, so that the caller looks for the records that cause it.
+        """
         deadline = time.monotonic() + self.config.batch_retry_seconds
         delay = 1.0
         attempt = 1
         timeout = float(self.config.batch_attempt_timeout_seconds)
+        failures_while_answering = 0
         while True:
             try:
                 # Never start a write while Cassandra does not answer (a schema refresh then fails
@@ -277,18 +348,28 @@ class BatchWriter:
                 while not self.cassandra_reachable():
                     if time.monotonic() > deadline:
                         raise ConnectionError(f"Cassandra {self.config.cassandra.hosts} does not answer CQL")
-                    log.warning("batch %d: Cassandra unreachable, waiting", batch_id)
+                    log.warning("%s: Cassandra unreachable, waiting", label)
                     time.sleep(2.0)
-                self._bounded_write(frame, batch_id, attempt, timeout)
+                self._bounded_write(frame, batch_id, attempt, timeout, action)
                 return
             except Exception as error:
                 summary = failure_summary(error)
+                if not self._attempt_cancelled and self.services_answer():
+                    failures_while_answering += 1
+                    if failures_while_answering >= poison_after:
+                        log.error(
+                            "%s: attempt %d failed while Kafka, Cassandra and the registry answer: %s",
+                            label,
+                            attempt,
+                            summary,
+                        )
+                        raise PoisonSuspected(summary) from error
+                else:
+                    failures_while_answering = 0
                 if time.monotonic() + delay > deadline:
-                    log.error("batch %d: attempt %d failed, giving up: %s", batch_id, attempt, summary)
+                    log.error("%s: attempt %d failed, giving up: %s", label, attempt, summary)
                     raise
-                log.warning(
-                    "batch %d: attempt %d failed, retrying in %.0f s: %s", batch_id, attempt, delay, summary
-                )
+                log.warning("%s: attempt %d failed, retrying in %.0f s: %s", label, attempt, delay, summary)
                 time.sleep(delay)
                 self.renew_cassandra_sessions(frame)
                 if self._attempt_cancelled:
@@ -298,8 +379,73 @@ class BatchWriter:
                 delay = min(delay * 2, 30.0)
                 attempt += 1
 
-    def _bounded_write(self, frame: DataFrame, batch_id: int, attempt: int, timeout: float) -> None:
-        """`_write` under the attempt watchdog, with its Spark jobs tagged so that it can cancel them."""
+    def _quarantine(self, frame: DataFrame, batch_id: int, suspicion: PoisonSuspected) -> None:
+        """Finds the records that fail the batch (see `isolate_poison`) and dead-letters each of them.
+
+        A run of records that writes is done (the Cassandra write is an idempotent upsert: rows a
+        failed attempt wrote already are written again); a single record that still fails while
+        the services answer goes to the DLQ, undecoded, with the error as its reason. An outage
+        during the search is retried as usual.
+        """
+        positions = [
+            (int(row["partition"]), int(row["offset"]))
+            for row in frame.select("partition", "offset").orderBy("partition", "offset").collect()
+        ]
+        log.error(
+            "batch %d: looking for the record(s) that fail it among %d (%s)",
+            batch_id,
+            len(positions),
+            suspicion.summary,
+        )
+
+        def write(run: list[tuple[int, int]]) -> None:
+            single = len(run) == 1
+            first, last = run[0], run[-1]
+            label = f"batch {batch_id} record(s) {first[0]}/{first[1]}..{last[0]}/{last[1]}"
+            # A single record is tried twice before it is called poison (once may be transient).
+            self._write_retrying(frame.where(positions_filter(run)), batch_id, label, 2 if single else 1)
+
+        def dead_letter(position: tuple[int, int], summary: str) -> None:
+            partition, offset = position
+            log.error(
+                "batch %d: the record at partition %d offset %d fails on its own: %s; sending it to %s",
+                batch_id,
+                partition,
+                offset,
+                summary,
+                self.config.dlq_topic,
+            )
+            if self._expressions is None:
+                self._expressions = batch_expressions(self.contract)
+            record = frame.where(positions_filter([position]))
+            letters = source_letters(record, f"poison: {summary}", self._expressions.letter_columns)
+            # An outage is retried; a dead letter is never taken for a poison record in its turn.
+            self._write_retrying(
+                frame,
+                batch_id,
+                f"batch {batch_id} dead letter {partition}/{offset}",
+                poison_after=sys.maxsize,
+                action=lambda _frame, _batch_id: self._send_dead_letters(letters),
+            )
+
+        quarantined = isolate_poison(positions, write, dead_letter)
+        log.warning(
+            "batch %d: %d record(s) quarantined to %s, the other %d written",
+            batch_id,
+            quarantined,
+            self.config.dlq_topic,
+            len(positions) - quarantined,
+        )
+
+    def _bounded_write(
+        self,
+        frame: DataFrame,
+        batch_id: int,
+        attempt: int,
+        timeout: float,
+        action: Callable[[DataFrame, int], None] | None = None,
+    ) -> None:
+        """`action` (default `_write`) under the attempt watchdog, its Spark jobs tagged for cancelling."""
         self._attempt_cancelled = False
         spark = frame.sparkSession
         context = spark.sparkContext
@@ -335,7 +481,7 @@ class BatchWriter:
         context.addJobTag(tag)
         try:
             with AttemptWatchdog(timeout, CANCEL_GRACE_SECONDS, cancel, exit_driver, name=f"watchdog-{tag}"):
-                self._write(frame, batch_id)
+                (action or self._write)(frame, batch_id)
         finally:
             context.removeJobTag(tag)
 
@@ -373,6 +519,29 @@ class BatchWriter:
                 value,
             )
 
+    def _store(self, valid: DataFrame) -> None:
+        """Upserts valid rows into the Cassandra table."""
+        cassandra = self.config.cassandra
+        (
+            valid.write.format("org.apache.spark.sql.cassandra")
+            .mode("append")
+            .option("keyspace", cassandra.keyspace)
+            .option("table", cassandra.table)
+            .save()
+        )
+
+    def _send_dead_letters(self, letters: DataFrame) -> None:
+        """Writes DLQ messages (key, value, headers) to the dead-letter topic."""
+        (
+            letters.write.format("kafka")
+            .option("kafka.bootstrap.servers", self.config.kafka_bootstrap_servers)
+            .option("kafka.acks", "all")
+            .option("kafka.enable.idempotence", "true")
+            .option("kafka.max.request.size", str(DEAD_LETTER_MAX_REQUEST_BYTES))
+            .option("topic", self.config.dlq_topic)
+            .save()
+        )
+
     def _write(self, frame: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         # One pass over the Kafka rows in the common case: the Cassandra write decodes them and
@@ -380,37 +549,20 @@ class BatchWriter:
         # batch with rejects decodes again, for the dead letters: the batch's Kafka offset range
         # is fixed, so the second decode sees the same records and gives the same reasons.
         self._observations += 1
-        cassandra = self.config.cassandra
-
-        def store(valid: DataFrame) -> None:
-            (
-                valid.write.format("org.apache.spark.sql.cassandra")
-                .mode("append")
-                .option("keyspace", cassandra.keyspace)
-                .option("table", cassandra.table)
-                .save()
-            )
-
         if self._expressions is None:
             self._expressions = batch_expressions(self.contract)
         expressions = self._expressions
         rows, rejected = write_counted(
             decode_frame(frame, self.settings, self.contract),
             expressions,
-            store,
+            self._store,
             f"users_stream_batch_{self._observations}",
         )
         written = rows - rejected
         stored_at = time.monotonic()
         if rejected > 0:
-            (
+            self._send_dead_letters(
                 dead_letters(decode_frame(frame, self.settings, self.contract), expressions)
-                .write.format("kafka")
-                .option("kafka.bootstrap.servers", self.config.kafka_bootstrap_servers)
-                .option("kafka.acks", "all")
-                .option("kafka.enable.idempotence", "true")
-                .option("topic", self.config.dlq_topic)
-                .save()
             )
         finished = time.monotonic()
         log.info(

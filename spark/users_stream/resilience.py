@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import struct
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +23,12 @@ log = logging.getLogger("users_stream")
 CQL_OPTIONS_REQUEST = bytes([0x04, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00])
 _CQL_RESPONSE_FLAG = 0x80
 _CQL_OPCODE_SUPPORTED = 0x06
+
+# A Kafka ApiVersions request, version 0 (api key 18), correlation id 0x5eed, null client id. Every
+# broker since 0.10 answers it before any authentication; the answer echoes the correlation id.
+_KAFKA_CORRELATION_ID = 0x5EED
+_KAFKA_API_VERSIONS_V0 = struct.pack(">hhih", 18, 0, _KAFKA_CORRELATION_ID, -1)
+KAFKA_API_VERSIONS_REQUEST = struct.pack(">i", len(_KAFKA_API_VERSIONS_V0)) + _KAFKA_API_VERSIONS_V0
 
 _MAX_CAUSES = 25
 _WHITESPACE = re.compile(r"\s+")
@@ -54,6 +63,74 @@ def cql_answers(host: str, port: int, timeout: float = 3.0) -> bool:
     except OSError:
         return False
     return is_cql_supported_response(header)
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def kafka_answers(host: str, port: int, timeout: float = 3.0) -> bool:
+    """True when `host:port` answers a Kafka ApiVersions request (a broker serving, not just TCP)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            connection.sendall(KAFKA_API_VERSIONS_REQUEST)
+            header = _read_exactly(connection, 8)
+    except OSError:
+        return False
+    if header is None:
+        return False
+    size, correlation_id = struct.unpack(">ii", header)
+    return size >= 6 and correlation_id == _KAFKA_CORRELATION_ID
+
+
+def host_ports(servers: str, default_port: int) -> list[tuple[str, int]]:
+    """`host:port[,host:port]` (IPv6 in brackets) as (host, port) pairs."""
+    pairs = []
+    for entry in servers.split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        if entry.startswith("["):
+            host, _, rest = entry[1:].partition("]")
+            port = rest.lstrip(":")
+        else:
+            host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        pairs.append((host, int(port) if port.isdigit() else default_port))
+    return pairs
+
+
+def registry_answers(url: str, timeout: float = 3.0) -> bool:
+    """True when the Schema Registry at `url` answers HTTP below 500 (`GET <url>/subjects`)."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/subjects", timeout=timeout) as response:
+            return int(response.status) < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _python_worker_error(text: str) -> str | None:
+    """The final `Type: message` line of the last Python traceback in `text`, or None.
+
+    A failure in a Python worker reaches the driver as "An exception was thrown from the Python
+    worker. Please see the stack trace below." followed by the worker's traceback: the real error
+    is the traceback's last unindented line.
+    """
+    marker = "Traceback (most recent call last):"
+    if marker not in text:
+        return None
+    for line in text.rsplit(marker, 1)[1].splitlines():
+        if line.strip() and not line[0].isspace():
+            return line.strip()
+    return None
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -102,6 +179,9 @@ def failure_summary(error: BaseException, limit: int = 300) -> str:
         cause = _caused_by_from_text(text)
     if cause is None:
         cause = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    worker_error = _python_worker_error(cause) or _python_worker_error(text)
+    if worker_error is not None:
+        cause = f"Python worker: {worker_error}"
     return _one_line(cause, limit)
 
 
