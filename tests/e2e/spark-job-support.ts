@@ -169,18 +169,22 @@ export interface PipelineHarness {
   readonly run: string;
   readonly kafka: { readonly bootstrap: string };
   readonly cassandra: CassandraEndpoint;
-  createTopic(name: string, partitions?: number): Promise<void>;
+  createTopic(name: string, partitions?: number, configs?: Readonly<Record<string, string>>): Promise<void>;
   uniqueName(prefix: string): string;
 }
 
-/** A fresh topic, its DLQ topic, a keyspace with the contract's table and a checkpoint directory. */
+/**
+ * A fresh topic (with `topicConfigs`), its DLQ topic, a keyspace with the contract's table and a
+ * checkpoint directory.
+ */
 export async function newJobPipeline(
   harness: PipelineHarness,
   prefix: string,
   partitions = 2,
+  topicConfigs: Readonly<Record<string, string>> = {},
 ): Promise<Omit<JobOptions, "name">> {
   const topic = harness.uniqueName(prefix);
-  await harness.createTopic(topic, partitions);
+  await harness.createTopic(topic, partitions, topicConfigs);
   await harness.createTopic(`${topic}.dlq`, 1);
   const keyspace = harness.uniqueName(prefix);
   await createUsersTable(harness.cassandra, keyspace);

@@ -65,8 +65,8 @@ export interface HarnessControls {
   readonly processes: readonly ManagedProcess[];
   /** Stops every process (SIGTERM, then SIGKILL) and removes the run's data directories. */
   stop(): Promise<void>;
-  /** Creates a topic (replication factor 1) and waits for its leaders; needs `kafka`. */
-  createTopic(name: string, partitions?: number): Promise<void>;
+  /** Creates a topic (replication factor 1, optional topic configs) and waits for its leaders; needs `kafka`. */
+  createTopic(name: string, partitions?: number, configs?: Readonly<Record<string, string>>): Promise<void>;
   /** A name unique to this call, valid as a Kafka topic, Cassandra keyspace or registry subject. */
   uniqueName(prefix: string): string;
 }
@@ -145,18 +145,26 @@ export async function startServices<Selected extends ServiceName>(
       for (const managed of [...processes].reverse()) await managed.stop();
       await stopRun(run);
     },
-    createTopic: (name, partitions = 1) => {
+    createTopic: (name, partitions = 1, configs = {}) => {
       const kafka = endpoints.kafka as ServiceEndpoints["kafka"] | undefined;
       if (!kafka) throw new HarnessError("kafka", "createTopic needs the kafka service in startServices");
-      return createTopic(kafka.bootstrap, name, partitions);
+      return createTopic(kafka.bootstrap, name, partitions, configs);
     },
     uniqueName,
   };
   return { ...(endpoints as ServiceEndpoints), ...controls } as Harness<Selected>;
 }
 
-/** Creates a topic with replication factor 1 on `bootstrap` and waits for its partition leaders. */
-export async function createTopic(bootstrap: string, name: string, partitions = 1): Promise<void> {
+/**
+ * Creates a topic with replication factor 1 on `bootstrap` and waits for its partition leaders;
+ * `configs` are topic configs (e.g. `max.message.bytes`).
+ */
+export async function createTopic(
+  bootstrap: string,
+  name: string,
+  partitions = 1,
+  configs: Readonly<Record<string, string>> = {},
+): Promise<void> {
   const admin = new Kafka({
     clientId: "harness-admin",
     brokers: [bootstrap],
@@ -165,7 +173,14 @@ export async function createTopic(bootstrap: string, name: string, partitions = 
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }],
+      topics: [
+        {
+          topic: name,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(configs).map(([configName, value]) => ({ name: configName, value })),
+        },
+      ],
       waitForLeaders: true,
     });
   } finally {
