@@ -142,6 +142,10 @@ def _json_int(text: str) -> object:
     return int(text) if len(text) <= 18 else float(text)
 
 
+# One decoder for every record: json.loads with hooks would build a new one per call.
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_json_int)
+
+
 class RecordDecoder:
     """Decodes and validates values of one topic (JSON, or Avro in Confluent wire format)."""
 
@@ -200,7 +204,7 @@ class RecordDecoder:
         if nesting_depth(text) > MAXIMUM_NESTING:
             return None, f"unparsable: not JSON (nested deeper than {MAXIMUM_NESTING} levels)"
         try:
-            return json.loads(text, parse_constant=_refuse_constant, parse_int=_json_int), None
+            return _JSON.decode(text), None
         except json.JSONDecodeError as error:
             return None, f"unparsable: not JSON ({error.msg} at character {error.pos})"
         except RecursionError:
