@@ -39,6 +39,31 @@ test.serial("runs as the image's non-root user (node, uid 1000)", (t) => {
   t.regex(id.stdout, /^uid=1000\(node\) gid=1000\(node\)/);
 });
 
+test.serial("no arguments: configured by PRODUCER_* alone, as Airflow's operators start it", async (t) => {
+  const { kafka } = services();
+  const topic = services().uniqueName("image_env");
+  await services().createTopic(topic, 1);
+  const run = runContainer([
+    "--network",
+    "host",
+    "-e",
+    `PRODUCER_BROKERS=${kafka.bootstrap}`,
+    "-e",
+    `PRODUCER_TOPIC=${topic}`,
+    "-e",
+    "PRODUCER_COUNT=500",
+    image,
+  ]);
+  t.is(run.status, 0, run.stderr.slice(-2000));
+  t.is((await readTopic(kafka.bootstrap, topic)).length, 500);
+  const unconfigured = runContainer([image]);
+  t.is(
+    unconfigured.status,
+    2,
+    "with nothing configured the image must fail (exit 2), not print help and succeed",
+  );
+});
+
 test.serial("a bad flag exits 2 with one clear line", (t) => {
   const run = runContainer([image, "--brokers", "127.0.0.1:9", "--no-such-flag"]);
   t.is(run.status, 2, run.stdout + run.stderr);

@@ -8,10 +8,11 @@
  * reaches services by name; the images do not depend on either (addresses come from the
  * environment).
  */
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DevStack, ImageBuild } from "./dev-stack";
-import { docker, dockerStatus, imagesCache } from "./engine";
+import { docker, dockerCli, dockerEnvironment, dockerStatus, imagesCache } from "./engine";
 
 /** What build.ts built: the dev stack's image builds and container settings. */
 export function builtStack(): DevStack {
@@ -40,3 +41,27 @@ export function removeQuietly(kind: "container" | "volume", names: readonly stri
 }
 
 export { docker, dockerStatus };
+
+/**
+ * `docker run --rm` to completion without blocking the event loop (a server in this process, such
+ * as the socket proxy stand-in, must keep answering while the container runs).
+ */
+export function runContainerAsync(
+  args: readonly string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(dockerCli, ["run", "--rm", ...args], { env: dockerEnvironment() });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on("close", (status) =>
+      resolve({
+        status,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+      }),
+    );
+  });
+}
