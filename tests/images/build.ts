@@ -13,10 +13,21 @@
  *   npx tsx --conditions=development tests/images/build.ts [--bench]
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { devStack } from "./dev-stack";
 import type { ImageBuild } from "./dev-stack";
+import { caBundleSecretId } from "../../infra/docker/image";
 import {
   buildFromTarStream,
   docker,
@@ -60,26 +71,20 @@ const artifactsByName: Record<string, Artifact> = {
   pyspark: {
     file: "pyspark-3.5.7.tar.gz",
     // pyspark is published as a source distribution only; it holds a whole Spark (deps/jars, bin).
-    fetch: (directory) =>
-      execFileSync(
-        "python3",
-        [
-          "-m",
-          "pip",
-          "download",
-          "--quiet",
-          "--no-deps",
-          "--no-binary",
-          ":all:",
-          "--no-build-isolation",
-          "pyspark==3.5.7",
-          "-d",
-          directory,
-        ],
-        {
-          stdio: "inherit",
-        },
-      ),
+    // Fetched as the file PyPI lists (pip download would build its metadata first), sha256-checked.
+    fetch: (directory) => {
+      const release = JSON.parse(
+        execFileSync("curl", ["-fsSL", "https://pypi.org/pypi/pyspark/3.5.7/json"], { encoding: "utf8" }),
+      ) as { urls: { filename: string; url: string; digests: { sha256: string } }[] };
+      const sdist = release.urls.find((url) => url.filename === "pyspark-3.5.7.tar.gz");
+      if (!sdist) throw new Error("PyPI lists no pyspark-3.5.7.tar.gz");
+      const partial = join(directory, `${sdist.filename}.partial`);
+      execFileSync("curl", ["-fsSL", "-o", partial, sdist.url], { stdio: "inherit" });
+      const digest = createHash("sha256").update(readFileSync(partial)).digest("hex");
+      if (digest !== sdist.digests.sha256)
+        throw new Error(`${sdist.filename}: sha256 ${digest}, PyPI says ${sdist.digests.sha256}`);
+      renameSync(partial, join(directory, sdist.filename));
+    },
   },
 };
 
@@ -124,7 +129,14 @@ function ensureArtifact(name: string): string {
 
 /** Debian bookworm minbase from debootstrap, imported once per recipe. */
 function ensureBase(): string {
-  const reference = `data-pipeline-standin/bookworm:${recipeHash([__filename], ["debootstrap --variant=minbase bookworm", debianMirror, "v1"])}`;
+  // The recipe is the debootstrap call and what is left out of the import (see below).
+  const recipe = [
+    "debootstrap --variant=minbase bookworm",
+    debianMirror,
+    "exclude apt archives and lists",
+    "v1",
+  ];
+  const reference = `data-pipeline-standin/bookworm:${recipeHash([], recipe)}`;
   if (imageExists(reference)) return reference;
   const rootfs = mkdtempSync(join(imagesCache, "rootfs-"));
   const started = Date.now();
@@ -195,15 +207,28 @@ export function shortName(build: ImageBuild): string {
   return build.imageName.replace(/^data-pipeline-/, "").replace(/:.*$/, "");
 }
 
-/** Builds one of our images exactly as the Docker target declares it. */
+/**
+ * Builds one of our images exactly as the Docker target declares it: context, Dockerfile, platform,
+ * build args and build secrets (each secret's value written to a file for `--secret src=`).
+ */
 function buildOurs(build: ImageBuild, noCache: boolean, suffix: string): Promise<number> {
+  const unknownSecrets = Object.keys(build.secrets).filter((id) => id !== caBundleSecretId);
+  if (unknownSecrets.length > 0)
+    throw new Error(`${build.resource}: unexpected build secrets ${unknownSecrets.join(", ")}`);
+  const pem = build.secrets[caBundleSecretId];
+  let caBundle: string | undefined;
+  if (pem !== undefined) {
+    caBundle = join(imagesCache, "secrets", `${caBundleSecretId}.pem`);
+    mkdirSync(join(imagesCache, "secrets"), { recursive: true, mode: 0o700 });
+    writeFileSync(caBundle, pem, { mode: 0o600 });
+  }
   return buildFromTarStream({
     context: build.context,
     dockerfile: build.dockerfile,
     platform: build.platform,
     args: build.args,
     tag: build.imageName,
-    caBundle: systemCaBundle,
+    ...(caBundle !== undefined ? { caBundle } : {}),
     noCache,
     log: join(logs, `${shortName(build)}${suffix}.log`),
   });
@@ -225,7 +250,14 @@ async function main(): Promise<void> {
     };
     progress(`${standin.upstream}: ${cached ? "cached" : `built in ${seconds.toFixed(0)} s`}`);
   }
-  const stack = await devStack();
+  // The test tier's stack config: the dev stack with the host's CA bundle as data-pipeline:buildCaBundle,
+  // so the builds get it the way a real stack would pass it (through the Docker target).
+  const stack = await devStack({ buildCaBundle: systemCaBundle });
+  const withoutSecret = stack.images.filter((build) => build.secrets[caBundleSecretId] === undefined);
+  if (withoutSecret.length > 0)
+    throw new Error(
+      `the Docker target passed no ca-bundle secret to ${withoutSecret.map((b) => b.resource).join(", ")}`,
+    );
   const images: Record<string, unknown> = {};
   for (const build of stack.images) {
     const name = shortName(build);
