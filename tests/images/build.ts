@@ -71,18 +71,27 @@ const artifactsByName: Record<string, Artifact> = {
   pyspark: {
     file: "pyspark-3.5.7.tar.gz",
     // pyspark is published as a source distribution only; it holds a whole Spark (deps/jars, bin).
-    // Fetched as the file PyPI lists (pip download would build its metadata first), sha256-checked.
+    // Fetched as the file PyPI's simple index lists (pip download would build its metadata first;
+    // the JSON API is not served here), checked against the index's sha256.
     fetch: (directory) => {
-      const release = JSON.parse(
-        execFileSync("curl", ["-fsSL", "https://pypi.org/pypi/pyspark/3.5.7/json"], { encoding: "utf8" }),
-      ) as { urls: { filename: string; url: string; digests: { sha256: string } }[] };
-      const sdist = release.urls.find((url) => url.filename === "pyspark-3.5.7.tar.gz");
-      if (!sdist) throw new Error("PyPI lists no pyspark-3.5.7.tar.gz");
+      const index = JSON.parse(
+        execFileSync(
+          "curl",
+          ["-fsSL", "-H", "Accept: application/vnd.pypi.simple.v1+json", "https://pypi.org/simple/pyspark/"],
+          {
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+          },
+        ),
+      ) as { files: { filename: string; url: string; hashes: { sha256?: string } }[] };
+      const sdist = index.files.find((file) => file.filename === "pyspark-3.5.7.tar.gz");
+      if (!sdist?.hashes.sha256)
+        throw new Error("PyPI's simple index lists no pyspark-3.5.7.tar.gz with a sha256");
       const partial = join(directory, `${sdist.filename}.partial`);
       execFileSync("curl", ["-fsSL", "-o", partial, sdist.url], { stdio: "inherit" });
       const digest = createHash("sha256").update(readFileSync(partial)).digest("hex");
-      if (digest !== sdist.digests.sha256)
-        throw new Error(`${sdist.filename}: sha256 ${digest}, PyPI says ${sdist.digests.sha256}`);
+      if (digest !== sdist.hashes.sha256)
+        throw new Error(`${sdist.filename}: sha256 ${digest}, PyPI says ${sdist.hashes.sha256}`);
       renameSync(partial, join(directory, sdist.filename));
     },
   },
