@@ -4,6 +4,7 @@
  * Every key lives under the `data-pipeline:` namespace. Nested keys are set with `--path`, e.g.
  * `pulumi config set --path data-pipeline:kafka.brokers 3`.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /** The config namespace (the Pulumi project name). */
@@ -31,6 +32,24 @@ function positive(what: string) {
 function pattern(regex: RegExp, allowed: string) {
   return z.string({ error: allowed }).regex(regex, { error: allowed });
 }
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/;
+
+/** True when `path` is a readable file holding at least one PEM certificate. */
+export function isPemBundleFile(path: string): boolean {
+  try {
+    return pemCertificate.test(readFileSync(path, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+const caBundleAllowed =
+  "the path of a readable PEM file with at least one CA certificate, such as /etc/ssl/certs/ca-certificates.crt";
+const caBundlePath = z
+  .string({ error: caBundleAllowed })
+  .min(1, { error: caBundleAllowed })
+  .refine(isPemBundleFile, { error: caBundleAllowed });
 
 const port = integer(1024, 65535);
 const storageSize = pattern(quantity, "a size such as 512Mi, 20Gi or 1Ti");
@@ -161,6 +180,8 @@ const stackSchema = z
       .min(1, { error: "at least one topic" })
       .default([topicSchema.parse({ name: "users_created" })]),
     recordFormat: z.enum(["json", "avro"], { error: '"json" or "avro"' }).default("json"),
+    /** PEM CA bundle for image builds (BuildKit secret `ca-bundle`), e.g. behind a TLS-intercepting proxy. */
+    buildCaBundle: caBundlePath.optional(),
     cassandra: cassandraSchema.default(cassandraSchema.parse({})),
     spark: sparkSchema.default(sparkSchema.parse({})),
     streamingJob: streamingJobSchema.default(streamingJobSchema.parse({})),

@@ -3,6 +3,7 @@
  * `infra/index.ts` calls it with the stack's config; tests call it with Pulumi mocks.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
 import type { StreamingPipelineArgs } from "../components/pipeline";
 import { StreamingPipeline } from "../components/pipeline";
 import type { Target } from "../components/target";
@@ -54,12 +55,20 @@ export interface StackOutputs {
   readonly airflowAdminPassword: pulumi.Output<string>;
 }
 
+/** The CA bundle's PEM text for the targets' image builds, when `buildCaBundle` is set (already validated). */
+export function buildCaBundleArgs(config: StackConfig): { buildCaBundle?: string } {
+  return config.buildCaBundle === undefined
+    ? {}
+    : { buildCaBundle: readFileSync(config.buildCaBundle, "utf8") };
+}
+
 /** The target a stack config asks for. */
 export function createTarget(config: StackConfig): Target {
   if (config.target === "docker") {
     const docker = config.docker ?? { hostIp: "127.0.0.1" };
     return new DockerTarget("docker", {
       hostIp: docker.hostIp,
+      ...buildCaBundleArgs(config),
       ...(docker.prefix ? { prefix: docker.prefix } : {}),
       ...(docker.imageRegistry ? { imageRegistry: docker.imageRegistry } : {}),
     });
@@ -71,6 +80,7 @@ export function createTarget(config: StackConfig): Target {
   };
   return new KubernetesTarget("kubernetes", {
     namespace: kubernetes.namespace,
+    ...buildCaBundleArgs(config),
     createNamespace: kubernetes.createNamespace,
     clusterDomain: kubernetes.clusterDomain,
     ...(kubernetes.storageClass ? { storageClass: kubernetes.storageClass } : {}),

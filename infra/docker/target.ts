@@ -36,6 +36,12 @@ export interface DockerTargetArgs {
   readonly hostIp?: string;
   /** Registry prefix for built images (e.g. `ghcr.io/acme`); images are pushed when set. @default undefined (local only) */
   readonly imageRegistry?: string;
+  /**
+   * PEM CA bundle handed to every image build as the BuildKit secret `ca-bundle` (stack config
+   * `data-pipeline:buildCaBundle`): the CAs npm, pip and Maven trust inside the builds, e.g. behind a
+   * TLS-intercepting proxy. A secret mount, never an image layer. @default undefined (no secret)
+   */
+  readonly buildCaBundle?: pulumi.Input<string>;
   /** Explicit Docker provider (remote engine, ...). @default the default provider */
   readonly provider?: docker.Provider;
 }
@@ -51,6 +57,7 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
   private readonly prefix: string;
   private readonly hostIp: string;
   private readonly imageRegistry: string | undefined;
+  private readonly buildCaBundle: pulumi.Input<string> | undefined;
   private readonly remoteImages = new Map<string, docker.RemoteImage>();
   private launcher: ContainerLauncher | undefined;
 
@@ -64,6 +71,7 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
     this.prefix = args.prefix ?? pulumi.getStack();
     this.hostIp = args.hostIp ?? "127.0.0.1";
     this.imageRegistry = args.imageRegistry;
+    this.buildCaBundle = args.buildCaBundle;
     this.network = new docker.Network(
       `${name}-network`,
       {
@@ -204,7 +212,14 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
   }
 
   public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {
-    return buildImage(spec, this.imageRegistry, parent);
+    return buildImage(
+      spec,
+      {
+        ...(this.imageRegistry !== undefined ? { registry: this.imageRegistry } : {}),
+        ...(this.buildCaBundle !== undefined ? { caBundle: this.buildCaBundle } : {}),
+      },
+      parent,
+    );
   }
 
   private commonContainerArgs(

@@ -39,6 +39,12 @@ export interface KubernetesTargetArgs {
   readonly clusterDomain?: string;
   /** Registry that built images are pushed to and pulled from (required to build images). @default undefined */
   readonly imageRegistry?: string;
+  /**
+   * PEM CA bundle handed to every image build as the BuildKit secret `ca-bundle` (stack config
+   * `data-pipeline:buildCaBundle`): the CAs npm, pip and Maven trust inside the builds, e.g. behind a
+   * TLS-intercepting proxy. A secret mount, never an image layer. @default undefined (no secret)
+   */
+  readonly buildCaBundle?: pulumi.Input<string>;
   /** Explicit Kubernetes provider (kubeconfig/context). @default the default provider */
   readonly provider?: k8s.Provider;
 }
@@ -51,6 +57,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   public readonly namespace: pulumi.Output<string>;
   private readonly context: KubernetesRenderContext;
   private readonly imageRegistry: string | undefined;
+  private readonly buildCaBundle: pulumi.Input<string> | undefined;
   private readonly namespaceResource: k8s.core.v1.Namespace | undefined;
   private readonly secretKeys = new Map<string, Set<string>>();
   private launcher: ContainerLauncher | undefined;
@@ -72,6 +79,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
       ...(args.storageClass ? { storageClass: args.storageClass } : {}),
     };
     this.imageRegistry = args.imageRegistry;
+    this.buildCaBundle = args.buildCaBundle;
     if (args.createNamespace ?? true) {
       this.namespaceResource = new k8s.core.v1.Namespace(
         `${name}-namespace`,
@@ -188,7 +196,14 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
         parent,
       );
     }
-    return buildImage(spec, this.imageRegistry, parent);
+    return buildImage(
+      spec,
+      {
+        registry: this.imageRegistry,
+        ...(this.buildCaBundle !== undefined ? { caBundle: this.buildCaBundle } : {}),
+      },
+      parent,
+    );
   }
 
   /** Resource options: parent, and dependencies on the namespace, supporting objects and dependency workloads. */

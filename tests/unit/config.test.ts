@@ -1,6 +1,25 @@
 import test from "ava";
 import { parseStackConfig, rawStackConfig, StackConfigError } from "../../infra/config";
 import { stackFileConfig } from "./support/stacks";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const scratch = mkdtempSync(join(tmpdir(), "config-test-"));
+/** A file that exists but holds no certificate. */
+const notPem = join(scratch, "not-a-bundle.pem");
+writeFileSync(notPem, "just text\n");
+/** A PEM bundle with one (self-signed, test-only) certificate body. */
+const onePem = join(scratch, "bundle.pem");
+writeFileSync(
+  onePem,
+  "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ0FUZXN0\n-----END CERTIFICATE-----\n",
+);
+
+test("buildCaBundle: unset by default; a readable PEM bundle is accepted as a path", (t) => {
+  t.is(parseStackConfig({ target: "docker" }).buildCaBundle, undefined);
+  t.is(parseStackConfig({ target: "docker", buildCaBundle: onePem }).buildCaBundle, onePem);
+});
 
 test("the committed dev and staging stacks are valid", (t) => {
   const dev = parseStackConfig(stackFileConfig("dev"));
@@ -229,6 +248,27 @@ const badConfigs: {
     key: "data-pipeline:kafka.minInsyncReplicas",
     value: "2",
     allowed: "at most the default replication factor (1)",
+  },
+  {
+    title: "a CA bundle path that does not exist",
+    raw: { target: "docker", buildCaBundle: "/nonexistent/ca.pem" },
+    key: "data-pipeline:buildCaBundle",
+    value: '"/nonexistent/ca.pem"',
+    allowed: "readable PEM file with at least one CA certificate",
+  },
+  {
+    title: "a CA bundle file without a PEM certificate",
+    raw: { target: "kubernetes", kubernetes: { imageRegistry: "r.example.com" }, buildCaBundle: notPem },
+    key: "data-pipeline:buildCaBundle",
+    value: JSON.stringify(notPem),
+    allowed: "readable PEM file with at least one CA certificate",
+  },
+  {
+    title: "a CA bundle that is not a string",
+    raw: { target: "docker", buildCaBundle: 42 },
+    key: "data-pipeline:buildCaBundle",
+    value: "42",
+    allowed: "readable PEM file",
   },
 ];
 

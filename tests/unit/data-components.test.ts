@@ -121,14 +121,16 @@ test.serial(
     ]) {
       t.true(stream.dependsOn.includes(dependency), `users-stream waits for ${dependency}`);
     }
-    const jobImage = findResource(resources, "image:Image", "data-pipeline-spark-job-image");
-    t.regex(jobImage.inputs.imageName, /^data-pipeline-spark-job:3\.5\.7-[0-9a-f]{12}$/);
-    t.regex(jobImage.inputs.build.dockerfile, /spark\/Dockerfile$/);
-    t.true(jobImage.inputs.skipPush);
+    const jobImage = findResource(resources, "docker-build:index:Image", "data-pipeline-spark-job-image");
+    const jobReference = jobImage.inputs.tags[0];
+    t.regex(jobReference, /^data-pipeline-spark-job:3\.5\.7-[0-9a-f]{12}$/);
+    t.regex(jobImage.inputs.dockerfile.location, /spark\/Dockerfile$/);
+    t.false(jobImage.inputs.push);
+    t.true(jobImage.inputs.load);
     // Executors run the job's Python code: master and workers run the job image too.
-    t.is(worker.inputs.image, jobImage.inputs.imageName);
-    t.is(master.inputs.image, jobImage.inputs.imageName);
-    t.is(stream.inputs.image, jobImage.inputs.imageName);
+    t.is(worker.inputs.image, jobReference);
+    t.is(master.inputs.image, jobReference);
+    t.is(stream.inputs.image, jobReference);
     t.regex(await valueOf(outputs.producerImage), /^data-pipeline-producer:0\.1\.0-[0-9a-f]{12}$/);
   },
 );
@@ -181,7 +183,7 @@ test.serial(
     t.is(outputs.sparkMasterUrl, `spark://spark-master-0.spark-master-headless.${domain}:7077`);
     t.is(outputs.cassandraHostContactPoint, undefined);
     t.false(JSON.stringify(stream.inputs).includes("mock-password"), "no password in a pod spec");
-    t.false(findResource(resources, "image:Image", "data-pipeline-producer-image").inputs.skipPush);
+    t.true(findResource(resources, "docker-build:index:Image", "data-pipeline-producer-image").inputs.push);
   },
 );
 

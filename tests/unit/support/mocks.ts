@@ -30,8 +30,8 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
   switch (type) {
     case "docker:index/remoteImage:RemoteImage":
       return { imageId: `sha256:${name}`, repoDigest: `${String(inputs["name"])}@sha256:mock` };
-    case "docker:index/image:Image":
-      return { repoDigest: `${String(inputs["imageName"])}@sha256:mock` };
+    case "docker-build:index:Image":
+      return { ref: String((inputs["tags"] as string[] | undefined)?.[0] ?? "") };
     case "random:index/randomId:RandomId": {
       // Deterministic bytes of the requested length, derived from the resource name.
       const bytes = Buffer.alloc(Number(inputs["byteLength"] ?? 8));
