@@ -69,7 +69,7 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "kubernetes:core/v1:ServiceAccount pod-launcher",
     "kubernetes:rbac.authorization.k8s.io/v1:Role pod-launcher",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding pod-launcher",
-    "random:index/randomId:RandomId pipeline-airflow-fernet-key",
+    "random:index/randomBytes:RandomBytes pipeline-airflow-fernet-key",
     "random:index/randomPassword:RandomPassword pipeline-airflow-admin-password",
     "random:index/randomPassword:RandomPassword pipeline-airflow-api-secret-key",
     "random:index/randomPassword:RandomPassword pipeline-airflow-database-password",
