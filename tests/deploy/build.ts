@@ -44,6 +44,11 @@ export interface Recipe {
 
 const pulumiModule = "go";
 const kubeModule = "kube";
+/**
+ * The provider keeps its own module: its code (January 2026) does not compile against the CLI's
+ * pkg/v3 (v3.274.1), so it builds with the pulumi versions its own go.mod names (v3.215.0).
+ */
+const providerModule = "provider";
 
 export const recipes: readonly Recipe[] = [
   {
@@ -81,10 +86,10 @@ export const recipes: readonly Recipe[] = [
   },
   {
     name: "pulumi-resource-kubernetes",
-    module: pulumiModule,
-    packagePath: "./cmd/pulumi-resource-kubernetes",
+    module: providerModule,
+    packagePath: ".",
     ldflags: `-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${versions.kubernetesPlugin}`,
-    sources: ["cmd/pulumi-resource-kubernetes/main.go"],
+    sources: ["main.go"],
     prepare: writeKubernetesProviderEmbeds,
   },
 ];
@@ -122,11 +127,11 @@ export function moduleDirectory(module: string, dependency: string): string {
  */
 function writeKubernetesProviderEmbeds(): void {
   const source = path.join(
-    moduleDirectory(pulumiModule, "github.com/pulumi/pulumi-kubernetes/provider/v4"),
+    moduleDirectory(providerModule, "github.com/pulumi/pulumi-kubernetes/provider/v4"),
     "cmd",
     "pulumi-resource-kubernetes",
   );
-  const target = path.join(deployDirectory, pulumiModule, "cmd", "pulumi-resource-kubernetes");
+  const target = path.join(deployDirectory, providerModule);
   const schema = JSON.parse(fs.readFileSync(path.join(source, "schema.json"), "utf8")) as Record<
     string,
     unknown
