@@ -308,7 +308,11 @@ export const volumeClaimSizePath = "spec.volumeClaimTemplates[*].spec.resources.
 export interface ClaimSizePatch {
   /** The Pulumi resource name (`<service>-<volume>-<ordinal>-size`). */
   readonly resourceName: string;
-  readonly args: k8s.types.input.core.v1.PersistentVolumeClaimPatch;
+  /** The arguments of a `PersistentVolumeClaimPatch`. */
+  readonly args: {
+    readonly metadata: { name: string; namespace: string; annotations: Record<string, string> };
+    readonly spec: { resources: { requests: { storage: string } } };
+  };
 }
 
 /**

@@ -166,7 +166,7 @@ export interface BuildRecord {
   readonly at: string;
 }
 
-function buildOne(recipe: Recipe, output: string, log: (line: string) => void): BuildRecord {
+export function buildOne(recipe: Recipe, output: string, log: (line: string) => void): BuildRecord {
   recipe.prepare?.();
   const hash = recipeHash(recipe);
   const temporary = `${output}.tmp-${process.pid}`;

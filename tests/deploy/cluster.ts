@@ -71,6 +71,29 @@ export interface ClusterOptions {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const processes: { name: string; child: ChildProcess }[] = [];
+  const stop = async () => {
+    for (const { child } of [...processes].reverse()) {
+      if (child.exitCode === null && child.signalCode === null && child.pid)
+        process.kill(-child.pid, "SIGTERM");
+      for (let i = 0; i < 40 && child.exitCode === null && child.signalCode === null; i++) await sleep(250);
+      if (child.exitCode === null && child.signalCode === null && child.pid)
+        process.kill(-child.pid, "SIGKILL");
+    }
+  };
+  try {
+    return await start(options, processes, stop);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function start(
+  options: ClusterOptions,
+  processes: { name: string; child: ChildProcess }[],
+  stopAll: () => Promise<void>,
+): Promise<Cluster> {
   const started = Date.now();
   const dir = path.join(options.workDirectory, "cluster");
   fs.mkdirSync(path.join(dir, "logs"), { recursive: true });
@@ -85,7 +108,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfig = path.join(dir, "kubeconfig");
 
-  const processes: { name: string; child: ChildProcess }[] = [];
   const run = (name: string, args: string[]) => {
     const out = fs.openSync(path.join(dir, "logs", `${name}.log`), "a");
     const child = spawn(options.kube, [name, ...args], { stdio: ["ignore", out, out], detached: true });
@@ -258,12 +280,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     startSeconds: (Date.now() - started) / 1000,
     async stop() {
       stopping = true;
-      for (const { child } of [...processes].reverse()) {
-        if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGTERM");
-        for (let i = 0; i < 40 && child.exitCode === null && child.signalCode === null; i++) await sleep(250);
-        if (child.exitCode === null && child.signalCode === null && child.pid)
-          process.kill(-child.pid, "SIGKILL");
-      }
+      await stopAll();
     },
   };
 }

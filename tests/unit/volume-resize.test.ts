@@ -42,8 +42,8 @@ test("one size patch per replica and volume, named as the StatefulSet controller
     ],
   );
   for (const patch of patches) {
-    t.is(patch.args.metadata?.namespace, "ns");
-    t.deepEqual(patch.args.metadata?.annotations, { "pulumi.com/patchForce": "true" });
+    t.is(patch.args.metadata.namespace, "ns");
+    t.deepEqual(patch.args.metadata.annotations, { "pulumi.com/patchForce": "true" });
   }
   t.is(volumeClaimSizePath, "spec.volumeClaimTemplates[*].spec.resources.requests.storage");
 });

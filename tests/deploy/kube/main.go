@@ -48,6 +48,9 @@ func main() {
 
 // runKwok is kwok's own cmd/kwok main (v0.8.0), which is a main package and cannot be imported.
 func runKwok() int {
+	// Kubernetes' verflag registers a global --version of its own type on pflag.CommandLine, which
+	// cobra merges into kwok's command and then reads as kwok's boolean --version: start kwok clean.
+	pflag.CommandLine = pflag.NewFlagSet(os.Args[0], pflag.ExitOnError)
 	flagset := pflag.NewFlagSet("global", pflag.ContinueOnError)
 	flagset.ParseErrorsAllowlist.UnknownFlags = true
 	flagset.Usage = func() {}
