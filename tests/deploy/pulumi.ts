@@ -32,7 +32,11 @@ export interface Operation {
 
 export interface PulumiOptions {
   readonly binaries: Readonly<Record<string, string>>;
-  readonly versions: { readonly kubernetesPlugin: string; readonly randomPlugin: string };
+  readonly versions: {
+    readonly pulumi: string;
+    readonly kubernetesPlugin: string;
+    readonly randomPlugin: string;
+  };
   readonly workDirectory: string;
   readonly checkout: string;
   readonly kubeconfig: string;
@@ -53,17 +57,32 @@ export function copyCheckout(source: string, target: string): void {
   fs.symlinkSync(path.join(source, "node_modules"), path.join(target, "node_modules"));
 }
 
+/** `urn:pulumi:<stack>::<project>::<parent types$>type::<name>` -> type. */
+function typeOfUrn(urn: string): string {
+  const qualified = urn.split("::")[2] ?? "";
+  return qualified.split("$").pop() ?? qualified;
+}
+
 export class Pulumi {
   private readonly env: NodeJS.ProcessEnv;
   private counter = 0;
+  private readonly cli: string;
 
   constructor(private readonly options: PulumiOptions) {
     const bin = path.join(options.workDirectory, "bin");
     fs.mkdirSync(bin, { recursive: true });
-    // The engine finds the language host beside itself or on PATH, under its plain name.
+    // The CLI looks for its bundled language host beside its own executable (the resolved path, so
+    // not through a symlink), under the plain name: link both into one directory.
     for (const name of ["pulumi", "pulumi-language-nodejs"]) {
-      fs.symlinkSync(options.binaries[name]!, path.join(bin, name));
+      const source = options.binaries[name]!;
+      try {
+        fs.linkSync(source, path.join(bin, name));
+      } catch {
+        fs.copyFileSync(source, path.join(bin, name));
+        fs.chmodSync(path.join(bin, name), 0o755);
+      }
     }
+    this.cli = path.join(bin, "pulumi");
     this.env = {
       ...process.env,
       PATH: `${bin}:${process.env["PATH"] ?? ""}`,
@@ -83,22 +102,17 @@ export class Pulumi {
     fs.mkdirSync(path.join(options.workDirectory, "events"), { recursive: true });
   }
 
-  /** Installs the provider binaries as plugins under the versions the SDKs ask for. */
+  /**
+   * Installs the provider binaries as plugins under the versions the SDKs ask for.
+   */
   installPlugins(): void {
-    const plugins: [string, string, string][] = [
-      ["kubernetes", this.options.versions.kubernetesPlugin, "pulumi-resource-kubernetes"],
-      ["random", this.options.versions.randomPlugin, "pulumi-resource-random"],
+    const plugins: [string, string, string, string][] = [
+      ["resource", "kubernetes", this.options.versions.kubernetesPlugin, "pulumi-resource-kubernetes"],
+      ["resource", "random", this.options.versions.randomPlugin, "pulumi-resource-random"],
     ];
-    for (const [name, version, binary] of plugins) {
-      const result = this.run([
-        "plugin",
-        "install",
-        "resource",
-        name,
-        version,
-        "--file",
-        this.options.binaries[binary]!,
-      ]);
+    for (const [kind, name, version, binary] of plugins) {
+      const file = this.options.binaries[binary]!;
+      const result = this.run(["plugin", "install", kind, name, version, "--file", file]);
       if (result.status !== 0) throw new Error(`Unable to install plugin ${name}: ${result.output}`);
     }
   }
@@ -106,9 +120,15 @@ export class Pulumi {
   /** Runs the CLI in the checkout copy; operations that take --event-log get one and are parsed. */
   run(args: readonly string[], { eventLog = false } = {}): Operation {
     const events = path.join(this.options.workDirectory, "events", `${++this.counter}-${args[0]}.jsonl`);
-    const fullArgs = [...args, "--non-interactive", ...(eventLog ? ["--event-log", events] : [])];
+    // `preview` has no --event-log: its --json digest lists the same steps.
+    const previewJson = eventLog && args[0] === "preview";
+    const fullArgs = [
+      ...args,
+      "--non-interactive",
+      ...(eventLog ? (previewJson ? ["--json"] : ["--event-log", events]) : []),
+    ];
     const started = Date.now();
-    const result = spawnSync(this.options.binaries["pulumi"]!, fullArgs, {
+    const result = spawnSync(this.cli, fullArgs, {
       cwd: this.options.checkout,
       env: this.env,
       encoding: "utf8",
@@ -120,7 +140,34 @@ export class Pulumi {
     fs.writeFileSync(`${events}.out`, `$ pulumi ${fullArgs.join(" ")}\n${output}`);
     const steps: Step[] = [];
     const diagnostics: { severity: string; message: string; urn?: string }[] = [];
-    if (eventLog && fs.existsSync(events)) {
+    if (previewJson) {
+      try {
+        const digest = JSON.parse(result.stdout ?? "") as {
+          steps?: { op: string; urn: string; diffReasons?: string[] }[];
+          diagnostics?: { severity: string; message: string; urn?: string }[];
+        };
+        for (const step of digest.steps ?? []) {
+          steps.push({
+            op: step.op,
+            urn: step.urn,
+            type: typeOfUrn(step.urn),
+            name: step.urn.split("::").pop() ?? step.urn,
+            diffs: step.diffReasons ?? [],
+          });
+        }
+        for (const diagnostic of digest.diagnostics ?? []) {
+          if (diagnostic.severity === "warning" || diagnostic.severity === "error") {
+            diagnostics.push({
+              severity: diagnostic.severity,
+              message: diagnostic.message.trim(),
+              ...(diagnostic.urn ? { urn: diagnostic.urn } : {}),
+            });
+          }
+        }
+      } catch {
+        // not JSON: the preview failed before the digest; the output says why
+      }
+    } else if (eventLog && fs.existsSync(events)) {
       for (const line of fs.readFileSync(events, "utf8").split("\n")) {
         if (!line.trim()) continue;
         const event = JSON.parse(line) as {
