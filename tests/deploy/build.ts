@@ -210,8 +210,54 @@ export function buildOne(recipe: Recipe, output: string, log: (line: string) => 
   return record;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One build at a time per cache (a build started in the background by `.ci/run` and the tier that
+ * needs its binaries): waits while another live process holds the lock; a dead holder's lock is taken.
+ */
+function withBuildLock<T>(log: (line: string) => void, body: () => T): T {
+  const lock = path.join(cacheDirectory(), "build.lock");
+  let waited = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch {
+      const holder = Number(fs.readFileSync(lock, "utf8").trim());
+      if (!holder || !alive(holder)) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (!waited) log(`waiting for the build in process ${holder} to finish`);
+      waited = true;
+      execFileSync("sleep", ["5"]);
+    }
+  }
+  try {
+    return body();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 /** Every binary of the tier by name: built now when its recipe has no cached binary yet. */
 export function buildAll(log: (line: string) => void = console.log): {
+  binaries: Record<string, string>;
+  built: BuildRecord[];
+} {
+  fs.mkdirSync(cacheDirectory(), { recursive: true });
+  return withBuildLock(log, () => buildMissing(log));
+}
+
+function buildMissing(log: (line: string) => void): {
   binaries: Record<string, string>;
   built: BuildRecord[];
 } {

@@ -169,6 +169,8 @@ interface DayTwoChange {
   readonly updated: readonly [string, string][];
   /** Resources that must be created. */
   readonly created?: readonly [string, string][];
+  /** Resources that must be left as they are. */
+  readonly unchanged?: readonly [string, string][];
   /** Extra assertion on the cluster after the update. */
   readonly after?: (state: Workloads) => [boolean, string];
 }
@@ -218,7 +220,10 @@ const dayTwoChanges: readonly DayTwoChange[] = [
   {
     title: "a larger Kafka volume (100Gi): the claims are expanded in place, the StatefulSet kept",
     config: [["kafka.storageSize", "100Gi"]],
-    updated: [],
+    updated: [0, 1, 2, 3].map(
+      (ordinal) => ["PersistentVolumeClaimPatch", `kafka-data-${ordinal}-size`] as const,
+    ),
+    unchanged: [["StatefulSet", "kafka"]],
     after: (state) => {
       const kafkaClaims = Object.entries(state.claims).filter(([name]) => name.startsWith("data-kafka-"));
       return [
@@ -355,6 +360,16 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
       ...change.updated.map(([type, name]) => ["update", type, name] as const),
       ...(change.created ?? []).map(([type, name]) => ["create", type, name] as const),
     ];
+    const touched = (change.unchanged ?? []).filter(([type, name]) =>
+      changed.some((step) => step.type.endsWith(`:${type}`) && step.name === name),
+    );
+    if (change.unchanged) {
+      check(
+        `day 2, ${change.title}: ${change.unchanged.map(([type, name]) => `${type} ${name}`).join(", ")} left as is`,
+        touched.length === 0,
+        describe(changed.filter((step) => touched.some(([, name]) => name === step.name))),
+      );
+    }
     const missing = expected.filter(
       ([op, type, name]) =>
         !changed.some((step) => step.op === op && step.type.endsWith(`:${type}`) && step.name === name),
