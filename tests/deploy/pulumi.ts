@@ -95,6 +95,8 @@ export class Pulumi {
       // Types are checked by `npm run typecheck`; transpiling only cuts a run from ~70 s to ~25 s.
       PULUMI_NODEJS_TRANSPILE_ONLY: "true",
       PULUMI_SKIP_CONFIRMATIONS: "true",
+      // Enables --event-log on up, refresh and destroy (the engine's own event stream, one JSON per line).
+      PULUMI_DEBUG_COMMANDS: "true",
       KUBECONFIG: options.kubeconfig,
       NO_COLOR: "1",
     };
@@ -172,7 +174,7 @@ export class Pulumi {
         if (!line.trim()) continue;
         const event = JSON.parse(line) as {
           resourcePreEvent?: { metadata: { op: string; urn: string; type: string; diffs?: string[] } };
-          diagnosticEvent?: { severity: string; message: string; urn?: string };
+          diagnosticEvent?: { severity: string; message: string; urn?: string; ephemeral?: boolean };
         };
         const metadata = event.resourcePreEvent?.metadata;
         if (metadata) {
@@ -185,7 +187,13 @@ export class Pulumi {
           });
         }
         const diagnostic = event.diagnosticEvent;
-        if (diagnostic && (diagnostic.severity === "warning" || diagnostic.severity === "error")) {
+        // Ephemeral diagnostics are the provider's progress while it awaits a rollout
+        // ("[MinimumReplicasUnavailable] Deployment does not have minimum availability"), not findings.
+        if (
+          diagnostic &&
+          !diagnostic.ephemeral &&
+          (diagnostic.severity === "warning" || diagnostic.severity === "error")
+        ) {
           diagnostics.push({
             severity: diagnostic.severity,
             message: diagnostic.message.trim(),

@@ -356,6 +356,13 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
       forbidden.length === 0,
       describe(forbidden),
     );
+    const replacedOthers = changed.filter((step) => replacing(step) && !step.type.endsWith(":Job"));
+    const rerun = [...new Set(changed.filter((step) => replacing(step)).map((step) => step.name))];
+    check(
+      `day 2, ${change.title}: every replacement is a Job re-run${rerun.length ? ` (${rerun.join(", ")}: a Job's pod template cannot change)` : " (none)"}`,
+      replacedOthers.length === 0,
+      describe(replacedOthers),
+    );
     const expected = [
       ...change.updated.map(([type, name]) => ["update", type, name] as const),
       ...(change.created ?? []).map(([type, name]) => ["create", type, name] as const),
