@@ -165,9 +165,10 @@ function nestingDepth(text: string): number {
   if (brackets <= maximumJsonNesting) return 0;
   let depth = 0;
   let deepest = 0;
-  for (const [bracket] of text.replace(/"(?:[^"\\]|\\.)*"/gs, "").matchAll(/[[\]{}]/g)) {
-    if (bracket === "[" || bracket === "{") deepest = Math.max(deepest, ++depth);
-    else depth--;
+  // One pass over strings (closed or not) and brackets: linear even for an unterminated string.
+  for (const [token] of text.matchAll(/"(?:[^"\\]|\\.)*"?|[[\]{}]/gs)) {
+    if (token === "[" || token === "{") deepest = Math.max(deepest, ++depth);
+    else if (token === "]" || token === "}") depth--;
   }
   return deepest;
 }

@@ -17,10 +17,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import regex  # noqa: E402
+import regex
 
-from users_stream.contract import field_kinds, load_contract_schema, validate_user  # noqa: E402
-from users_stream.decode import DecoderSettings, RecordDecoder  # noqa: E402
+from users_stream.contract import field_kinds, load_contract_schema, validate_user
+from users_stream.decode import DecoderSettings, RecordDecoder
 
 UNKNOWN_FIELD = ": is not a field of the contract"
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,10 +19,14 @@ from users_stream.config import CassandraSettings, JobConfig
 from users_stream.job import SESSION_GENERATION_KEY, BatchWriter
 from users_stream.resilience import (
     CQL_OPTIONS_REQUEST,
+    KAFKA_API_VERSIONS_REQUEST,
     AttemptWatchdog,
     cql_answers,
     failure_summary,
+    host_ports,
     is_cql_supported_response,
+    kafka_answers,
+    registry_answers,
 )
 
 SUPPORTED_HEADER = bytes([0x84, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x02])
@@ -470,3 +476,210 @@ def test_giving_up_past_the_deadline_raises(
     with pytest.raises(ConnectionError):
         writer(FakeFrame(), 1)  # type: ignore[arg-type]
     assert closed_sessions == []
+
+
+# --- the Kafka probe (issue 11: a failure while every service answers is not an outage) ------------
+
+# An ApiVersions v0 response body: error code 0, one entry (api key 18, versions 0..3).
+API_VERSIONS_BODY = struct.pack(">hi", 0, 1) + struct.pack(">hhh", 18, 0, 3)
+
+
+def kafka_reply(correlation_id: int, body: bytes = API_VERSIONS_BODY) -> bytes:
+    """A Kafka response: int32 size, int32 correlation id, body."""
+    payload = struct.pack(">i", correlation_id) + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def read_exactly(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def free_port() -> int:
+    unused = socket.socket()
+    unused.bind(("127.0.0.1", 0))
+    port: int = unused.getsockname()[1]
+    unused.close()
+    return port
+
+
+def test_kafka_answers_when_a_broker_replies_to_api_versions(cql_server: Any) -> None:
+    """The probe sends ApiVersions v0 (api key 18, null client id) and takes the echoed correlation id."""
+    received: list[bytes] = []
+
+    def reply(connection: socket.socket) -> None:
+        received.append(read_exactly(connection, len(KAFKA_API_VERSIONS_REQUEST)))
+        _, _, _, correlation_id, _ = struct.unpack(">ihhih", received[0])
+        answer = kafka_reply(correlation_id)
+        connection.sendall(answer[:6])  # split across two segments
+        time.sleep(0.05)
+        connection.sendall(answer[6:])
+
+    assert kafka_answers("127.0.0.1", cql_server(reply), timeout=2)
+    size, api_key, api_version, _, client_id_length = struct.unpack(">ihhih", received[0])
+    assert (size, api_key, api_version, client_id_length) == (10, 18, 0, -1)
+
+
+def test_kafka_probe_fails_on_a_wrong_answer_a_close_silence_and_no_listener(cql_server: Any) -> None:
+    """Only a broker that serves requests counts: not a TCP accept, a stranger's reply or silence."""
+
+    def answer(data: bytes) -> Callable[[socket.socket], None]:
+        def handler(connection: socket.socket) -> None:
+            read_exactly(connection, len(KAFKA_API_VERSIONS_REQUEST))
+            connection.sendall(data)
+
+        return handler
+
+    _, _, _, correlation_id, _ = struct.unpack(">ihhih", KAFKA_API_VERSIONS_REQUEST)
+    assert not kafka_answers("127.0.0.1", cql_server(answer(kafka_reply(correlation_id + 1))), timeout=2)
+    assert not kafka_answers("127.0.0.1", cql_server(answer(kafka_reply(correlation_id)[:6])), timeout=2)
+    too_short = struct.pack(">ii", 4, correlation_id)  # a size that cannot hold an ApiVersions answer
+    assert not kafka_answers("127.0.0.1", cql_server(answer(too_short)), timeout=2)
+    assert not kafka_answers("127.0.0.1", cql_server(lambda connection: None), timeout=2)
+    started = time.monotonic()
+    assert not kafka_answers("127.0.0.1", cql_server(lambda connection: time.sleep(2)), timeout=0.3)
+    assert time.monotonic() - started < 1.5
+    assert not kafka_answers("127.0.0.1", free_port(), timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("servers", "pairs"),
+    [
+        ("kafka:9092", [("kafka", 9092)]),
+        ("kafka-0:9092,kafka-1:9093", [("kafka-0", 9092), ("kafka-1", 9093)]),
+        (" kafka-0:9092 , kafka-1 ,, ", [("kafka-0", 9092), ("kafka-1", 29092)]),
+        ("kafka", [("kafka", 29092)]),
+        ("kafka:", [("kafka", 29092)]),
+        ("[::1]:9093", [("::1", 9093)]),
+        ("[::1]", [("::1", 29092)]),
+        ("[fe80::1%eth0]:9094,10.0.0.1:9095", [("fe80::1%eth0", 9094), ("10.0.0.1", 9095)]),
+        ("::1", [("::1", 29092)]),  # IPv6 without brackets: no port can be told from the address
+        ("", []),
+    ],
+)
+def test_host_ports(servers: str, pairs: list[tuple[str, int]]) -> None:
+    """Bootstrap server lists as the job probes them: spaces and empty entries ignored, IPv6 in
+    brackets, the default port where none is given."""
+    assert host_ports(servers, 29092) == pairs
+
+
+# --- the registry probe ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def registry() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server answering `/<status>/subjects` with that status; yields (base URL, paths)."""
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            status = int(self.path.split("/")[1])
+            body = b"[]"
+            self.send_response(status)
+            self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", paths
+    server.shutdown()
+    server.server_close()
+
+
+def test_registry_answers_below_500(registry: tuple[str, list[str]]) -> None:
+    """200 and 404 (a registry without that path still serves) answer; 500 and 503 are an outage."""
+    url, paths = registry
+    assert registry_answers(f"{url}/200", timeout=2)
+    assert registry_answers(f"{url}/404/", timeout=2)  # a trailing slash is not doubled
+    assert not registry_answers(f"{url}/503", timeout=2)
+    assert not registry_answers(f"{url}/500", timeout=2)
+    assert paths == ["/200/subjects", "/404/subjects", "/503/subjects", "/500/subjects"]
+
+
+def test_registry_probe_fails_with_nothing_listening_silence_or_no_url(cql_server: Any) -> None:
+    """No listener, a server that never answers (bounded by the timeout) and a malformed URL: no answer."""
+    assert not registry_answers(f"http://127.0.0.1:{free_port()}", timeout=1)
+    started = time.monotonic()
+    assert not registry_answers(
+        f"http://127.0.0.1:{cql_server(lambda connection: time.sleep(2))}", timeout=0.3
+    )
+    assert time.monotonic() - started < 1.5
+    assert not registry_answers("not a url", timeout=1)
+
+
+# --- failure summaries of a Python worker's error -------------------------------------------------
+
+PYTHON_WORKER_TEXT = (
+    "\n  An exception was thrown from the Python worker. Please see the stack trace below.\n"
+    "Traceback (most recent call last):\n"
+    '  File "/opt/spark/python/lib/pyspark.zip/pyspark/worker.py", line 1247, in main\n'
+    "    process()\n"
+    '  File "/app/users_stream/job.py", line 12, in store\n'
+    '    raise ValueError("boom")\n'
+    "ValueError: boom\n"
+)
+PYTHON_WORKER_PY4J_TEXT = (
+    "An error occurred while calling o212.collectToPython.\n"
+    ": org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 9.0 failed 1 "
+    "times, most recent failure: Lost task 0.0 in stage 9.0 (TID 9): "
+    "org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+    '  File "/app/users_stream/job.py", line 12, in store\n'
+    '    raise ValueError("boom")\n'
+    "ValueError: boom\n"
+    "\n"
+    "\tat org.apache.spark.api.python.BasePythonRunner$ReaderIterator.handlePythonException"
+    "(PythonRunner.scala:572)\n"
+    "\tat org.apache.spark.sql.execution.python.PythonArrowOutput$$anon$1.read(PythonArrowOutput.scala:118)\n"
+)
+
+
+def test_summary_of_a_python_worker_failure_is_the_worker_error() -> None:
+    """Not "An exception was thrown from the Python worker": the last line of its traceback."""
+    assert failure_summary(RuntimeError(PYTHON_WORKER_TEXT)) == "Python worker: ValueError: boom"
+    root = FakeThrowable(
+        "org.apache.spark.api.python.PythonException: Traceback (most recent call last):\n"
+        '  File "/app/users_stream/job.py", line 12, in store\n'
+        "ValueError: boom\n"
+    )
+    top = FakeThrowable("org.apache.spark.SparkException: Job aborted due to stage failure", root)
+    assert failure_summary(FakePy4JError(PYTHON_WORKER_PY4J_TEXT, top)) == "Python worker: ValueError: boom"
+    # The JVM cannot be asked: the error is found in the text.
+    assert failure_summary(FakePy4JError(PYTHON_WORKER_PY4J_TEXT, None)) == "Python worker: ValueError: boom"
+
+
+def test_summary_of_chained_python_errors_is_the_last_one() -> None:
+    """An error raised while handling another: the summary is the one that ended the worker."""
+    text = PYTHON_WORKER_TEXT + (
+        "\nDuring handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n"
+        '  File "/app/users_stream/job.py", line 14, in store\n'
+        "    raise KeyError(name)\n"
+        "KeyError: 'id'\n"
+    )
+    assert failure_summary(RuntimeError(text)) == "Python worker: KeyError: 'id'"
+
+
+def test_summary_of_a_real_python_worker_failure(spark: Any) -> None:
+    """What a local Spark job raises when a Python UDF fails, summarised to the UDF's error."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType
+
+    def fail(value: int) -> str:
+        raise ValueError(f"boom {value}")
+
+    with pytest.raises(Exception) as raised:
+        spark.range(1).select(F.udf(fail, StringType())("id")).collect()
+    assert "An exception was thrown from the Python worker" in str(raised.value)
+    assert failure_summary(raised.value) == "Python worker: ValueError: boom 0"

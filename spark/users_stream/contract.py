@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ SCHEMA_FILE = "users.spark.json"
 
 # re.ASCII: \d is [0-9] as in JavaScript (Python's Unicode \d also takes other scripts' digits).
 _uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-_date = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
-_timestamp = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z", re.ASCII)
+_date = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_timestamp = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
 _email = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 _username = re.compile(r"[a-z0-9._]{3,40}")
 _phone = re.compile(r"[0-9+()\-. x]{7,30}")
@@ -49,8 +49,9 @@ INT_MAX = 2**31 - 1
 _DAY_SECONDS = 86_400
 _DAY_MILLISECONDS = 86_400_000
 _YEAR_MILLISECONDS = 365.25 * _DAY_MILLISECONDS
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_EPOCH_DATE = date(1970, 1, 1)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1)  # naive: the text's "Z" (UTC) is cut before parsing
+_MILLISECOND = timedelta(milliseconds=1)
 GENDERS = ("female", "male")
 
 
@@ -99,33 +100,30 @@ FIELD_FORMATS: dict[str, str] = {
 }
 
 
-def _valid_date(text: str) -> date | None:
-    match = _date.fullmatch(text)
-    if match is None:
+def _date_days(text: str) -> int | None:
+    """Days since 1970-01-01 of a `YYYY-MM-DD` date (years 0001-9999), None when it is not one."""
+    if not _date.fullmatch(text):
         return None
     try:
-        return date(*map(int, match.groups()))
+        return date.fromisoformat(text).toordinal() - _EPOCH_ORDINAL
     except ValueError:
         return None
 
 
-def _valid_timestamp(text: str) -> datetime | None:
-    # Parsed field by field: datetime.fromisoformat takes the trailing "Z" only from Python 3.11 on,
-    # and the job image runs 3.10.
-    match = _timestamp.fullmatch(text)
-    if match is None:
+def _timestamp_milliseconds(text: str) -> int | None:
+    """Milliseconds since the epoch of a `YYYY-MM-DDTHH:MM:SS.sssZ` time, None when it is not one.
+
+    Exactly JavaScript's Date.parse value, with C-speed parsing (this runs 4 times per record on
+    the job's hot path). The "Z" is cut before `fromisoformat`, which takes it only from Python
+    3.11 on (the job image runs 3.10); hour 24 is refused whatever the Python version.
+    """
+    if not _timestamp.fullmatch(text) or text[11:13] > "23":
         return None
-    year, month, day, hour, minute, second, millisecond = map(int, match.groups())
     try:
-        return datetime(year, month, day, hour, minute, second, millisecond * 1000, tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(text[:-1])
     except ValueError:
         return None
-
-
-def _epoch_milliseconds(moment: datetime) -> int:
-    """Whole milliseconds since the epoch, exactly (JavaScript's Date.parse value)."""
-    delta = moment - _EPOCH
-    return (delta.days * _DAY_SECONDS + delta.seconds) * 1000 + delta.microseconds // 1000
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 def _utf16_escapes(character: str) -> str:
@@ -248,9 +246,9 @@ def _field_problem(
         if kind == _UUID:
             ok: object = _uuid.fullmatch(value)
         elif kind == _DATE:
-            ok = _valid_date(value)
+            ok = _date_days(value) is not None
         else:
-            ok = _valid_timestamp(value)
+            ok = _timestamp_milliseconds(value) is not None
         if ok:
             return None
     return _KIND_MESSAGES[kind]
@@ -285,9 +283,9 @@ def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
     if problems:
         return problems
     # Whole milliseconds and the same division as validate.ts, so both round alike at the bounds.
-    event_time = _epoch_milliseconds(_valid_timestamp(value["event_time"]))  # type: ignore[arg-type]
-    registered_at = _epoch_milliseconds(_valid_timestamp(value["registered_at"]))  # type: ignore[arg-type]
-    birth = (_valid_date(value["dob"]) - _EPOCH_DATE).days * _DAY_MILLISECONDS  # type: ignore[operator]
+    event_time: int = _timestamp_milliseconds(value["event_time"])  # type: ignore[assignment]
+    registered_at: int = _timestamp_milliseconds(value["registered_at"])  # type: ignore[assignment]
+    birth = _date_days(value["dob"]) * _DAY_MILLISECONDS  # type: ignore[operator]
     age_years = (event_time - birth) / _YEAR_MILLISECONDS
     if age_years < 18 or age_years > 90:
         problems.append(f"dob: age {age_years:.2f} years is outside 18..90")

@@ -95,7 +95,7 @@ const poisonKinds: readonly { kind: string; reason: string; make(index: number):
   },
   {
     kind: "byte-order-mark",
-    reason: "unparsable: not JSON (Unexpected UTF-8 BOM",
+    reason: "unparsable: not JSON (starts with a byte order mark)",
     make: (i) => text(`\ufeff${JSON.stringify(sampleUser(i))}`),
   },
 ];
