@@ -163,6 +163,8 @@ export interface BuildRecord {
   readonly seconds: number;
   /** Peak RSS of the largest single process of the build (KiB), when /usr/bin/time is there. */
   readonly maxRssKiB?: number;
+  /** User + system CPU seconds of the build (about twice the wall time on 2 idle cores). */
+  readonly cpuSeconds?: number;
   readonly at: string;
 }
 
@@ -174,7 +176,7 @@ export function buildOne(recipe: Recipe, output: string, log: (line: string) => 
   const hasTime = fs.existsSync("/usr/bin/time");
   const goArgs = ["build", "-trimpath", "-ldflags", recipe.ldflags, "-o", temporary, recipe.packagePath];
   const command = hasTime
-    ? ["/usr/bin/time", "-f", "%e %M", "-o", timeFile, "nice", "-n", "19", "go", ...goArgs]
+    ? ["/usr/bin/time", "-f", "%e %M %U %S", "-o", timeFile, "nice", "-n", "19", "go", ...goArgs]
     : ["nice", "-n", "19", "go", ...goArgs];
   log(`building ${recipe.name} (recipe ${hash}): go ${goArgs.join(" ")}`);
   const started = Date.now();
@@ -191,8 +193,11 @@ export function buildOne(recipe: Recipe, output: string, log: (line: string) => 
     );
   }
   let maxRssKiB: number | undefined;
+  let cpuSeconds: number | undefined;
   if (hasTime) {
-    maxRssKiB = Number(fs.readFileSync(timeFile, "utf8").trim().split(/\s+/).pop());
+    const [, rss, user, system] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(/\s+/);
+    maxRssKiB = Number(rss);
+    cpuSeconds = Number(user) + Number(system);
     fs.rmSync(timeFile, { force: true });
   }
   fs.renameSync(temporary, output);
@@ -201,11 +206,12 @@ export function buildOne(recipe: Recipe, output: string, log: (line: string) => 
     hash,
     seconds,
     ...(maxRssKiB !== undefined ? { maxRssKiB } : {}),
+    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
     at: new Date().toISOString(),
   };
   fs.appendFileSync(path.join(cacheDirectory(), "build-log.jsonl"), `${JSON.stringify(record)}\n`);
   log(
-    `built ${recipe.name} in ${seconds.toFixed(0)} s${maxRssKiB ? `, peak ${(maxRssKiB / 1024).toFixed(0)} MiB` : ""}`,
+    `built ${recipe.name} in ${seconds.toFixed(0)} s${cpuSeconds !== undefined ? ` (${cpuSeconds.toFixed(0)} CPU s)` : ""}${maxRssKiB ? `, peak ${(maxRssKiB / 1024).toFixed(0)} MiB` : ""}`,
   );
   return record;
 }
