@@ -49,7 +49,11 @@ export function copyCheckout(source: string, target: string): void {
     encoding: "utf8",
   })
     .split("\0")
-    .filter((file) => file && fs.existsSync(path.join(source, file)));
+    // Regular files only (a node_modules symlink is not caught by a `node_modules/` ignore rule).
+    .filter((file) => file && !file.split("/").includes("node_modules"))
+    .filter(
+      (file) => fs.existsSync(path.join(source, file)) && fs.lstatSync(path.join(source, file)).isFile(),
+    );
   for (const file of files) {
     fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     fs.copyFileSync(path.join(source, file), path.join(target, file));

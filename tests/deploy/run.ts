@@ -245,20 +245,25 @@ async function main(): Promise<void> {
 
   const workDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "data-pipeline-deploy-"));
   log(`work directory: ${workDirectory}`);
-  const checkout = path.join(workDirectory, "checkout");
-  copyCheckout(repositoryRoot, checkout);
-
-  const cluster = await startCluster({
-    kube: binaries["kube"]!,
-    kwokDirectory: moduleDirectory("kube", "sigs.k8s.io/kwok"),
-    workDirectory,
-    storageClass: "standard",
-    log,
-  });
-  check(`control plane ready on loopback in ${cluster.startSeconds.toFixed(1)} s`, true);
-
-  const pulumi = new Pulumi({ binaries, versions, workDirectory, checkout, kubeconfig: cluster.kubeconfig });
+  let cluster: Cluster | undefined;
   try {
+    const checkout = path.join(workDirectory, "checkout");
+    copyCheckout(repositoryRoot, checkout);
+    cluster = await startCluster({
+      kube: binaries["kube"]!,
+      kwokDirectory: moduleDirectory("kube", "sigs.k8s.io/kwok"),
+      workDirectory,
+      storageClass: "standard",
+      log,
+    });
+    check(`control plane ready on loopback in ${cluster.startSeconds.toFixed(1)} s`, true);
+    const pulumi = new Pulumi({
+      binaries,
+      versions,
+      workDirectory,
+      checkout,
+      kubeconfig: cluster.kubeconfig,
+    });
     pulumi.installPlugins();
     const init = pulumi.run(["stack", "init", stack]);
     if (init.status !== 0) throw new Error(`Unable to init the stack: ${init.output}`);
@@ -266,13 +271,9 @@ async function main(): Promise<void> {
       pulumi.configSet(stack, `images.${key}`, reference);
     await deploy(pulumi, cluster);
   } finally {
-    if (process.env["DEPLOY_KEEP"] !== "1") {
-      await cluster.stop();
-      fs.rmSync(workDirectory, { recursive: true, force: true });
-    } else {
-      await cluster.stop();
-      log(`kept ${workDirectory}`);
-    }
+    await cluster?.stop();
+    if (process.env["DEPLOY_KEEP"] === "1") log(`kept ${workDirectory}`);
+    else fs.rmSync(workDirectory, { recursive: true, force: true });
   }
   log(`tier: ${((Date.now() - tierStarted) / 1000).toFixed(0)} s (builds ${buildSeconds.toFixed(0)} s)`);
 }
