@@ -358,7 +358,11 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
       describe(forbidden),
     );
     const replacedOthers = changed.filter((step) => replacing(step) && !step.type.endsWith(":Job"));
-    const rerun = [...new Set(changed.filter((step) => replacing(step)).map((step) => step.name))];
+    const rerun = [
+      ...new Set(
+        changed.filter((step) => replacing(step) && step.type.endsWith(":Job")).map((step) => step.name),
+      ),
+    ];
     check(
       `day 2, ${change.title}: every replacement is a Job re-run${rerun.length ? ` (${rerun.join(", ")}: a Job's pod template cannot change)` : " (none)"}`,
       replacedOthers.length === 0,
