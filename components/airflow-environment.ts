@@ -46,9 +46,12 @@ function secretValue(secrets: AirflowSecrets, key: string, value: pulumi.Input<s
   return { secret: { secretName: secrets.secretName, key, value } };
 }
 
-/** The Fernet key from 32 random bytes (URL-safe base64 with padding, as cryptography expects). */
-export function fernetKeyFrom(b64Url: string): string {
-  return b64Url.endsWith("=") ? b64Url : `${b64Url}=`;
+/**
+ * The Fernet key from 32 random bytes given as base64 (standard or URL-safe, padded or not): URL-safe
+ * base64 with padding, as cryptography expects.
+ */
+export function fernetKeyFrom(base64: string): string {
+  return Buffer.from(base64, "base64").toString("base64url").padEnd(44, "=");
 }
 
 /** The environment of every Airflow process (api-server, scheduler, dag-processor, triggerer, migration). */

@@ -48,7 +48,12 @@ export interface AirflowArgs {
   readonly hostPort?: number;
   /** Size of the metadata database volume. @default "5Gi" */
   readonly databaseStorageSize?: string;
-  /** Image tag. @default a content hash of airflow/ and dags/ */
+  /**
+   * An Airflow image built elsewhere from airflow/Dockerfile (a CI pipeline, a registry mirror): used
+   * as is, nothing is built. @default built here
+   */
+  readonly image?: pulumi.Input<string>;
+  /** Image tag when built here. @default a content hash of airflow/ and dags/ */
   readonly imageTag?: string;
   /** Build context (the checkout root). @default this checkout's root */
   readonly buildContext?: string;
@@ -66,6 +71,22 @@ function jobCheck(jobType: string): HealthCheckSpec {
     retries: 5,
     startPeriodSeconds: 60,
   };
+}
+
+/** Builds airflow/Dockerfile (our DAGs on the pinned Airflow image) through the target. */
+function buildAirflowImage(args: AirflowArgs, parent: pulumi.Resource): pulumi.Output<string> {
+  const context = args.buildContext ?? repositoryRoot();
+  const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"]);
+  return args.target.buildImage(
+    {
+      name: "data-pipeline-airflow",
+      context,
+      dockerfile: `${context}/airflow/Dockerfile`,
+      tag,
+      buildArgs: { AIRFLOW_VERSION: airflowVersion },
+    },
+    parent,
+  );
 }
 
 /** An Airflow deployment. */
@@ -103,33 +124,22 @@ export class Airflow extends pulumi.ComponentResource {
       );
     const databasePassword = password("database-password", 32);
     this.adminPassword = password("admin-password", 24);
-    const fernet = new random.RandomId(
-      `${name}-fernet-key`,
-      { byteLength: 32 },
-      { ...child, additionalSecretOutputs: ["b64Url", "b64Std", "hex", "dec", "id"] },
-    );
+    // RandomBytes, not RandomId: a RandomId's resource ID is its value in plain text in the state,
+    // and Pulumi cannot make an ID secret (it warns "The 'id' property cannot be made secret").
+    const fernet = new random.RandomBytes(`${name}-fernet-key`, { length: 32 }, child);
     const secrets = {
       secretName: "airflow-secrets",
       databasePassword,
-      fernetKey: pulumi.secret(fernet.b64Url.apply(fernetKeyFrom)),
+      fernetKey: pulumi.secret(fernet.base64.apply(fernetKeyFrom)),
       jwtSecret: password("jwt-secret", 64),
       apiSecretKey: password("api-secret-key", 64),
       adminPassword: this.adminPassword,
       cassandraPassword: args.cassandra.appPassword,
     };
 
-    const context = args.buildContext ?? repositoryRoot();
-    const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"]);
-    this.image = args.target.buildImage(
-      {
-        name: "data-pipeline-airflow",
-        context,
-        dockerfile: `${context}/airflow/Dockerfile`,
-        tag,
-        buildArgs: { AIRFLOW_VERSION: airflowVersion },
-      },
-      this,
-    );
+    // A reference built elsewhere stays a plain string, so a target can pull it (Docker) or hand it on.
+    const image = args.image ?? buildAirflowImage(args, this);
+    this.image = pulumi.output(image);
 
     const databaseSpec: ServiceSpec = {
       name: "airflow-postgres",
@@ -183,7 +193,7 @@ export class Airflow extends pulumi.ComponentResource {
     const migrationSpec: JobSpec = {
       name: "airflow-migrate",
       component: "airflow-migrate",
-      image: this.image,
+      image,
       args: ["bash", "-c", airflowMigrationScript],
       env: {
         ...environment,
@@ -207,7 +217,7 @@ export class Airflow extends pulumi.ComponentResource {
     ): ServiceSpec => ({
       name: `airflow-${processName}`,
       component: `airflow-${processName}`,
-      image: this.image,
+      image,
       args: [processName],
       env: environment,
       healthCheck,

@@ -19,7 +19,12 @@ export interface ProducerArgs {
   readonly schemaRegistry?: SchemaRegistry;
   /** Value encoding. @default "json" */
   readonly format?: "json" | "avro";
-  /** Image tag. @default a content hash of producer/, contracts/ and the lockfile */
+  /**
+   * A producer image built elsewhere (a CI pipeline, a registry mirror): used as is, nothing is built.
+   * @default built here from producer/Dockerfile
+   */
+  readonly image?: pulumi.Input<string>;
+  /** Image tag when built here. @default a content hash of producer/, contracts/ and the lockfile */
   readonly imageTag?: string;
   /** Build context (the checkout root: the image installs from the root lockfile). @default this checkout's root */
   readonly buildContext?: string;
@@ -40,6 +45,24 @@ export function producerEnvironment(
   };
 }
 
+/** Builds producer/Dockerfile through the target; the tag is a content hash unless `imageTag` is given. */
+function buildProducerImage(args: ProducerArgs, parent: pulumi.Resource): pulumi.Output<string> {
+  const context = args.buildContext ?? repositoryRoot();
+  const tag =
+    args.imageTag ??
+    contentTag("0.1.0", context, [
+      "producer/src",
+      "producer/package.json",
+      "producer/Dockerfile",
+      "contracts",
+      "package-lock.json",
+    ]);
+  return args.target.buildImage(
+    { name: "data-pipeline-producer", context, dockerfile: `${context}/producer/Dockerfile`, tag },
+    parent,
+  );
+}
+
 /** The producer image and its run environment. */
 export class Producer extends pulumi.ComponentResource {
   /** The image reference a runner (Airflow) starts. */
@@ -56,20 +79,7 @@ export class Producer extends pulumi.ComponentResource {
         this,
       );
     }
-    const context = args.buildContext ?? repositoryRoot();
-    const tag =
-      args.imageTag ??
-      contentTag("0.1.0", context, [
-        "producer/src",
-        "producer/package.json",
-        "producer/Dockerfile",
-        "contracts",
-        "package-lock.json",
-      ]);
-    this.image = args.target.buildImage(
-      { name: "data-pipeline-producer", context, dockerfile: `${context}/producer/Dockerfile`, tag },
-      this,
-    );
+    this.image = pulumi.output(args.image ?? buildProducerImage(args, this));
     this.environment = producerEnvironment(
       args.kafka.bootstrapServers,
       args.topic.topicName,

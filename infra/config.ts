@@ -52,6 +52,17 @@ const caBundlePath = z
   .refine(isPemBundleFile, { error: caBundleAllowed });
 
 const port = integer(1024, 65535);
+
+/**
+ * An image reference built elsewhere (a CI pipeline, a registry mirror): `[registry[:port]/]path`
+ * with an exact tag and/or a sha256 digest, never `latest` and never untagged (which means latest).
+ */
+const imageReferencePattern =
+  /^(?:[A-Za-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/;
+const imageReference = pattern(
+  imageReferencePattern,
+  "an image reference with an exact tag or digest, such as ghcr.io/acme/data-pipeline-producer:0.1.0 or ghcr.io/acme/data-pipeline-producer@sha256:<64 hex digits> (never latest or untagged)",
+);
 const storageSize = pattern(quantity, "a size such as 512Mi, 20Gi or 1Ti");
 const memoryMiB = (min: number) => integer(min, 262144);
 
@@ -146,6 +157,16 @@ const airflowSchema = z.strictObject({
   databaseStorageSize: storageSize.default("5Gi"),
 });
 
+/** Images built elsewhere: each one set here is used as is and not built by `pulumi up`. */
+const imagesSchema = z.strictObject({
+  producer: imageReference.optional(),
+  streamingJob: imageReference.optional(),
+  airflow: imageReference.optional(),
+});
+
+/** The images `pulumi up` builds unless `images.<name>` names one built elsewhere. */
+export const builtImageNames = ["producer", "streamingJob", "airflow"] as const;
+
 const dockerSchema = z.strictObject({
   hostIp: pattern(ipv4, "an IPv4 address such as 127.0.0.1 (0.0.0.0 exposes ports to your network)").default(
     "127.0.0.1",
@@ -186,6 +207,7 @@ const stackSchema = z
     spark: sparkSchema.default(sparkSchema.parse({})),
     streamingJob: streamingJobSchema.default(streamingJobSchema.parse({})),
     airflow: airflowSchema.default(airflowSchema.parse({})),
+    images: imagesSchema.default({}),
     docker: dockerSchema.optional(),
     kubernetes: kubernetesSchema.optional(),
   })
@@ -226,10 +248,15 @@ const stackSchema = z
         `at most spark.workerMemoryMiB (${config.spark.workerMemoryMiB})`,
       );
     }
-    if (config.target === "kubernetes" && config.kubernetes?.imageRegistry === undefined) {
+    const built = builtImageNames.filter((image) => config.images[image] === undefined);
+    if (
+      config.target === "kubernetes" &&
+      config.kubernetes?.imageRegistry === undefined &&
+      built.length > 0
+    ) {
       issue(
         ["kubernetes", "imageRegistry"],
-        "a registry the cluster pulls from (e.g. ghcr.io/acme): the producer and streaming-job images are pushed there",
+        `a registry the cluster pulls from (e.g. ghcr.io/acme): the images built here (${built.join(", ")}) are pushed there; or name images built elsewhere with data-pipeline:images.<${built.join("|")}>`,
       );
     }
     if (config.target === "docker" && config.kubernetes !== undefined) {

@@ -19,13 +19,13 @@ export interface StackOutputs {
   /** Bootstrap servers for clients inside the network/cluster. */
   readonly bootstrapServers: pulumi.Output<string>;
   /** Bootstrap servers for clients on the Docker host; undefined on Kubernetes. */
-  readonly hostBootstrapServers: pulumi.Output<string | undefined>;
+  readonly hostBootstrapServers: pulumi.Output<string | undefined> | undefined;
   /** Schema Registry URL inside the network/cluster. */
   readonly schemaRegistryUrl: pulumi.Output<string>;
   /** Schema Registry URL on the Docker host; undefined on Kubernetes. */
-  readonly schemaRegistryHostUrl: pulumi.Output<string | undefined>;
+  readonly schemaRegistryHostUrl: pulumi.Output<string | undefined> | undefined;
   /** Control Center URL (host URL on Docker); undefined when disabled. */
-  readonly controlCenterUrl: pulumi.Output<string | undefined>;
+  readonly controlCenterUrl: pulumi.Output<string | undefined> | undefined;
   /** Created topics. */
   readonly topics: readonly string[];
   /** The users topic's dead-letter topic. */
@@ -97,6 +97,7 @@ export function pipelineArgsFrom(config: StackConfig, target: Target): Streaming
   const { hostPort: cassandraHostPort, ...cassandra } = config.cassandra;
   const { masterUiHostPort, ...spark } = config.spark;
   const { hostPort: airflowHostPort, ...airflow } = config.airflow;
+  const { producer: producerImage, streamingJob: streamingJobImage, airflow: airflowImage } = config.images;
   return {
     target,
     confluentVersion: config.confluentVersion,
@@ -113,8 +114,13 @@ export function pipelineArgsFrom(config: StackConfig, target: Target): Streaming
     recordFormat: config.recordFormat,
     cassandra: { ...cassandra, ...(publish ? { hostPort: cassandraHostPort } : {}) },
     spark: { ...spark, ...(publish ? { masterUiHostPort } : {}) },
-    streamingJob: config.streamingJob,
-    airflow: { ...airflow, ...(publish ? { hostPort: airflowHostPort } : {}) },
+    streamingJob: { ...config.streamingJob, ...(streamingJobImage ? { image: streamingJobImage } : {}) },
+    airflow: {
+      ...airflow,
+      ...(publish ? { hostPort: airflowHostPort } : {}),
+      ...(airflowImage ? { image: airflowImage } : {}),
+    },
+    producer: producerImage ? { image: producerImage } : {},
   };
 }
 
@@ -135,10 +141,10 @@ export function deployStack(raw: Record<string, unknown>): StackOutputs {
   return {
     target: target.kind,
     bootstrapServers: pipeline.bootstrapServers,
-    hostBootstrapServers: pipeline.hostBootstrapServers,
+    hostBootstrapServers: target.publishesHostPorts ? pipeline.hostBootstrapServers : undefined,
     schemaRegistryUrl: pipeline.schemaRegistryUrl,
-    schemaRegistryHostUrl: pipeline.schemaRegistryHostUrl,
-    controlCenterUrl: pipeline.controlCenterUrl,
+    schemaRegistryHostUrl: target.publishesHostPorts ? pipeline.schemaRegistryHostUrl : undefined,
+    controlCenterUrl: pipeline.controlCenter ? pipeline.controlCenterUrl : undefined,
     topics: pipeline.topics.map((topic) => topic.topicName),
     deadLetterTopic: pipeline.deadLetterTopic.topicName,
     cassandraContactPoints: pipeline.cassandra.contactPoints,
@@ -154,4 +160,12 @@ export function deployStack(raw: Record<string, unknown>): StackOutputs {
     airflowAdminUsername: pipeline.airflow.adminUsername,
     airflowAdminPassword: pipeline.airflow.adminPassword,
   };
+}
+
+/**
+ * The outputs this stack has, as the program's exports: Pulumi warns about every top-level export
+ * that is undefined (host endpoints on Kubernetes, Control Center when disabled), so they are left out.
+ */
+export function definedOutputs(outputs: StackOutputs): Partial<StackOutputs> {
+  return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 }

@@ -296,6 +296,48 @@ export function toStatefulSet(
   };
 }
 
+/**
+ * The StatefulSet field Pulumi leaves alone after creation: a StatefulSet's volumeClaimTemplates are
+ * immutable, so a size change there would make Pulumi replace the StatefulSet (every pod down at
+ * once) and still leave the existing claims at their old size. Sizes are applied to the claims
+ * themselves instead ({@link toClaimSizePatches}).
+ */
+export const volumeClaimSizePath = "spec.volumeClaimTemplates[*].spec.resources.requests.storage";
+
+/** One claim's wanted size: a server-side-apply patch of the claim the StatefulSet created. */
+export interface ClaimSizePatch {
+  /** The Pulumi resource name (`<service>-<volume>-<ordinal>-size`). */
+  readonly resourceName: string;
+  /** The arguments of a `PersistentVolumeClaimPatch`. */
+  readonly args: {
+    readonly metadata: { name: string; namespace: string; annotations: Record<string, string> };
+    readonly spec: { resources: { requests: { storage: string } } };
+  };
+}
+
+/**
+ * A size patch for every claim of a stateful service (`<volume>-<service>-<ordinal>`, the names the
+ * StatefulSet controller gives them): a larger size expands the claims in place (the storage class
+ * must allow volume expansion); the StatefulSet and the data are untouched. The patch takes the
+ * size field over from the controller that created the claim (`pulumi.com/patchForce`).
+ */
+export function toClaimSizePatches(spec: ServiceSpec, context: KubernetesRenderContext): ClaimSizePatch[] {
+  const replicas = spec.replicas ?? 1;
+  return (spec.volumes ?? []).flatMap((volume) =>
+    Array.from({ length: replicas }, (_, ordinal) => ({
+      resourceName: `${spec.name}-${volume.name}-${ordinal}-size`,
+      args: {
+        metadata: {
+          name: `${volume.name}-${spec.name}-${ordinal}`,
+          namespace: context.namespace,
+          annotations: { "pulumi.com/patchForce": "true" },
+        },
+        spec: { resources: { requests: { storage: volume.size } } },
+      },
+    })),
+  );
+}
+
 /** A Deployment for a stateless service. */
 export function toDeployment(
   spec: ServiceSpec,

@@ -24,7 +24,9 @@ import {
   toHeadlessService,
   toJob,
   toService,
+  toClaimSizePatches,
   toStatefulSet,
+  volumeClaimSizePath,
 } from "./render";
 
 /** Arguments of {@link KubernetesTarget}. */
@@ -125,13 +127,21 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
       created.push(
         new k8s.core.v1.Service(`${spec.name}-headless`, toHeadlessService(spec, this.context), opts(extras)),
       );
-      created.push(
-        new k8s.apps.v1.StatefulSet(
-          spec.name,
-          toStatefulSet(spec, this.context),
-          opts([...extras, ...created]),
-        ),
-      );
+      const statefulSet = new k8s.apps.v1.StatefulSet(spec.name, toStatefulSet(spec, this.context), {
+        ...opts([...extras, ...created]),
+        ignoreChanges: [volumeClaimSizePath],
+      });
+      created.push(statefulSet);
+      // After the StatefulSet is ready its claims exist; they are patched, never deleted (retained:
+      // deleting the namespace or the claims removes them).
+      for (const patch of toClaimSizePatches(spec, this.context)) {
+        created.push(
+          new k8s.core.v1.PersistentVolumeClaimPatch(patch.resourceName, patch.args, {
+            ...opts([statefulSet]),
+            retainOnDelete: true,
+          }),
+        );
+      }
     } else {
       created.push(new k8s.apps.v1.Deployment(spec.name, toDeployment(spec, this.context), opts(extras)));
     }

@@ -80,8 +80,8 @@ test.serial(
     ]);
     t.is(outputs.airflowUrl, "http://localhost:8088");
     t.true(await pulumi.isSecret(outputs.airflowAdminPassword));
-    const fernet = findResource(resources, "randomId:RandomId", "pipeline-airflow-fernet-key");
-    t.is(fernet.inputs.byteLength, 32);
+    const fernet = findResource(resources, "randomBytes:RandomBytes", "pipeline-airflow-fernet-key");
+    t.is(fernet.inputs.length, 32);
   },
 );
 

@@ -307,3 +307,63 @@ test("reads Pulumi's config map: JSON objects parsed, scalars kept, other namesp
   });
   t.deepEqual(raw, { target: "docker", kafka: { brokers: 2 }, topics: [{ name: "a" }] });
 });
+
+test("accepts prebuilt image references with an exact tag, a digest or both", (t) => {
+  const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+  const config = parseStackConfig({
+    target: "kubernetes",
+    images: {
+      producer: "localhost:5000/data-pipeline-producer:0.1.0",
+      streamingJob: `ghcr.io/acme/spark-job@${digest}`,
+      airflow: `registry.example.com/a/b/airflow:3.1.3@${digest}`,
+    },
+  });
+  t.is(config.images.producer, "localhost:5000/data-pipeline-producer:0.1.0");
+  t.is(config.kubernetes, undefined, "no registry is needed when nothing is built");
+  t.deepEqual(parseStackConfig({ target: "docker" }).images, {});
+});
+
+const badImages: { title: string; image: string }[] = [
+  { title: "a latest tag", image: "ghcr.io/acme/data-pipeline-producer:latest" },
+  { title: "no tag (which means latest)", image: "ghcr.io/acme/data-pipeline-producer" },
+  { title: "upper case in the path", image: "ghcr.io/Acme/producer:1.0" },
+  { title: "a short digest", image: "ghcr.io/acme/producer@sha256:abc" },
+  { title: "a space", image: "ghcr.io/acme/producer:1.0 --privileged" },
+];
+for (const bad of badImages) {
+  test(`refuses a prebuilt image with ${bad.title}, naming the key, the value and what is allowed`, (t) => {
+    const error = t.throws(
+      () => parseStackConfig({ target: "docker", images: { streamingJob: bad.image } }),
+      {
+        instanceOf: StackConfigError,
+      },
+    );
+    t.is(error?.problems.length, 1);
+    const line = error?.problems[0] ?? "";
+    t.true(
+      line.startsWith(`data-pipeline:images.streamingJob = ${JSON.stringify(bad.image)} is not allowed`),
+      line,
+    );
+    t.true(line.includes("an image reference with an exact tag or digest"), line);
+    t.true(line.includes("never latest"), line);
+  });
+}
+
+test("refuses an unknown prebuilt image key", (t) => {
+  const error = t.throws(() => parseStackConfig({ target: "docker", images: { spark: "spark:3.5.7" } }), {
+    instanceOf: StackConfigError,
+  });
+  t.regex(error?.message ?? "", /data-pipeline:images\.spark = "spark:3\.5\.7" is not a known key/);
+});
+
+test("Kubernetes needs a registry for the images it still builds, and names them", (t) => {
+  const error = t.throws(
+    () => parseStackConfig({ target: "kubernetes", images: { producer: "ghcr.io/acme/producer:1.0" } }),
+    { instanceOf: StackConfigError },
+  );
+  t.is(error?.problems.length, 1);
+  const line = error?.problems[0] ?? "";
+  t.true(line.startsWith("data-pipeline:kubernetes.imageRegistry = (unset) is not allowed"), line);
+  t.true(line.includes("(streamingJob, airflow)"), line);
+  t.true(line.includes("data-pipeline:images.<streamingJob|airflow>"), line);
+});

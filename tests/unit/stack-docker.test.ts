@@ -59,7 +59,7 @@ test.serial("dev stack: the exact resource set", async (t) => {
     "docker:index/volume:Volume users-stream-0-checkpoints",
     "docker:index/volume:Volume zookeeper-0-data",
     "docker:index/volume:Volume zookeeper-0-log",
-    "random:index/randomId:RandomId pipeline-airflow-fernet-key",
+    "random:index/randomBytes:RandomBytes pipeline-airflow-fernet-key",
     "random:index/randomPassword:RandomPassword pipeline-airflow-admin-password",
     "random:index/randomPassword:RandomPassword pipeline-airflow-api-secret-key",
     "random:index/randomPassword:RandomPassword pipeline-airflow-database-password",

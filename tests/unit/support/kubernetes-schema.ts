@@ -13,7 +13,9 @@ type ModelClass = new (data: unknown) => Validatable;
 export async function modelFor(type: string): Promise<ModelClass> {
   const match = /^kubernetes:([a-z0-9.]+)\/(v[0-9a-z]+):([A-Za-z]+)$/.exec(type);
   if (!match) throw new Error(`Not a Kubernetes resource type: ${type}`);
-  const [, group, version, kind] = match;
+  // A `<Kind>Patch` (server-side apply of some fields of an existing object) is checked as a <Kind>.
+  const [, group, version, patchOrKind] = match;
+  const kind = patchOrKind?.replace(/Patch$/, "");
   const modulePath =
     group === "core"
       ? `kubernetes-models/${version}/${kind}`

@@ -38,6 +38,11 @@ function providerState(type: string, name: string, inputs: Record<string, unknow
       for (let i = 0; i < bytes.length; i++) bytes[i] = (name.charCodeAt(i % name.length) * (i + 1)) & 0xff;
       return { b64Url: bytes.toString("base64url"), hex: bytes.toString("hex") };
     }
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = Buffer.alloc(Number(inputs["length"] ?? 8));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (name.charCodeAt(i % name.length) * (i + 1)) & 0xff;
+      return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-password-${name}` };
     default:
