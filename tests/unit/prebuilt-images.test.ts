@@ -18,7 +18,7 @@ const images = {
 };
 
 const built = (resources: readonly RegisteredResource[]) =>
-  resources.filter((resource) => resource.type === "docker:index/image:Image");
+  resources.filter((resource) => resource.type === "docker-build:index:Image");
 
 test.serial(
   "staging with prebuilt images: nothing is built, no registry needed, workloads run them",
@@ -62,7 +62,7 @@ test.serial(
     const resources = await settle();
     t.deepEqual(
       built(resources)
-        .map((image) => image.inputs.imageName.replace(/:.*/, ""))
+        .map((image) => String(image.inputs.tags[0]).replace(/:[^:/]*$/, ""))
         .sort(),
       [
         "registry.example.com/data-pipeline/data-pipeline-airflow",
