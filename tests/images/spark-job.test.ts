@@ -85,6 +85,8 @@ function jobEnvironment(): string[] {
     CASSANDRA_LOCAL_DC: cassandra.localDataCenter,
     CASSANDRA_KEYSPACE: keyspace,
     TRIGGER_INTERVAL: "2 seconds",
+    // Small micro-batches, so that the SIGKILL below lands while the second batch is still streaming.
+    MAX_OFFSETS_PER_TRIGGER: "2500",
     SPARK_MASTER_URL: "local[2]",
     SPARK_DRIVER_HOST: "127.0.0.1",
   };
@@ -187,6 +189,7 @@ test.serial(
     docker(["kill", "--signal", "KILL", containers[0]!]);
     const partial = (await tableIds(services().cassandra, keyspace))?.size ?? 0;
     t.log(`killed with ${partial - first.length} of ${second.length} second-batch rows written`);
+    t.true(partial - first.length < second.length, "the kill came after the second batch was all written");
     const third = produce(23, 5_000);
     startJob(containers[1]!);
     const expected = new Set([...first, ...second, ...third]);
