@@ -1,10 +1,11 @@
 /**
- * Writes the contract's artifacts for programs that do not run TypeScript (the PySpark job, the
- * Cassandra schema job): `npx tsx contracts/generate.ts` writes them, `--check` fails when a
+ * Writes the contract's artifacts for programs that do not run TypeScript (the PySpark job and its
+ * record rules, the Cassandra schema job): `npx tsx contracts/generate.ts` writes them, `--check` fails when a
  * checked-in file differs from what contracts/users.ts gives (the unit tests run the same check).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { userRules } from "./rules";
 import { userAvroSchema, userCqlCreateTable, userSparkStructType } from "./users";
 
 /** Every generated artifact: file name (in contracts/) and its expected content. */
@@ -13,6 +14,7 @@ export function contractArtifacts(): Record<string, string> {
     "users.avsc": JSON.stringify(userAvroSchema(), null, 2) + "\n",
     "users.spark.json": JSON.stringify(userSparkStructType(), null, 2) + "\n",
     "users.cql": userCqlCreateTable() + "\n",
+    "users.rules.json": JSON.stringify(userRules, null, 2) + "\n",
   };
 }
 

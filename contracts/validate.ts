@@ -1,45 +1,36 @@
-import type { FieldFormat, FieldKind, User } from "./users";
-import { userFields, userGenders } from "./users";
+import { userRules, type RecordRules } from "./rules";
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const datePattern = /^\d{4}-\d{2}-\d{2}$/;
-const timestampPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const emailPattern = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$/;
-const usernamePattern = /^[a-z0-9._]{3,40}$/;
-const phonePattern = /^[0-9+()\-. x]{7,30}$/;
-const postcodePattern = /^[A-Z0-9][A-Z0-9 -]{1,9}$/;
-// Letters of every script with their combining marks (Devanagari "प्रिया", a decomposed "Zoë"):
-// Unicode categories L and M. The job's validator uses the same classes (the `regex` module, whose
-// Unicode version is pinned to Node's; a unit test compares both over every code point).
-const namePattern = /^\p{L}[\p{L}\p{M}' .-]{0,63}$/u;
-// An https URL with a dotted host name, spelled out as a pattern (not a URL parser's leniency, which
-// differs between WHATWG and Python's urlsplit): ASCII only, no spaces, optional port and path.
-const urlPattern = /^https:\/\/[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][\x21-\x7e]*)?$/;
-// A string holding a lone UTF-16 surrogate (what JSON.stringify writes for a string cut inside an
-// emoji) is not Unicode text: Cassandra's text type cannot store it.
-const loneSurrogate = /\p{Cs}/u;
-// Characters a reason shows as \uXXXX escapes: marks, controls, format characters, surrogates,
-// private-use and unassigned code points and every separator but the ASCII space, so that values
-// that read the same (NFD "Zoë" and NFC "Zoë") are told apart.
-const escapedInReasons = /(?! )[\p{M}\p{C}\p{Z}]/gu;
-const maximumStringLength = 256;
-/** Code points of a quoted value kept in a reason. */
-const reasonValueLength = 80;
+/**
+ * The record rules of contracts/rules.ts, interpreted. The Spark job reads the same rules from the
+ * generated contracts/users.rules.json; contracts/users.cases.json holds the cases both must agree on.
+ */
+
+/** A whole-value matcher of one of the rules' patterns. */
+function wholeValue(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, "u");
+}
 
 /** Milliseconds in one day. */
 const dayMilliseconds = 86_400_000;
+const yearMilliseconds = 365.25 * dayMilliseconds;
 
-// Years 0001-9999, as Python's date type (and so the job) allows: JavaScript's Date allows year 0.
-function isValidDate(text: string): boolean {
-  if (!datePattern.test(text) || text.startsWith("0000")) return false;
-  const parsed = Date.parse(`${text}T00:00:00.000Z`);
-  return !Number.isNaN(parsed) && new Date(parsed).toISOString().slice(0, 10) === text;
+// A string holding a lone UTF-16 surrogate (what JSON.stringify writes for a string cut inside an
+// emoji) is not Unicode text.
+const loneSurrogate = /\p{Cs}/u;
+const nonDigits = /[^0-9]/g;
+
+/** `text` with each `{name}` replaced by `values[name]`. */
+function fill(text: string, values: Readonly<Record<string, string | number>>): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
 }
 
-function isValidTimestamp(text: string): boolean {
-  if (!timestampPattern.test(text) || text.startsWith("0000")) return false;
-  const parsed = Date.parse(text);
-  return !Number.isNaN(parsed) && new Date(parsed).toISOString() === text;
+// Years 0001-9999, as Python's date type allows: JavaScript's Date allows year 0.
+function calendarMilliseconds(kind: "date" | "timestamp", text: string): number | undefined {
+  if (text.startsWith("0000")) return undefined;
+  const parsed = Date.parse(kind === "date" ? `${text}T00:00:00.000Z` : text);
+  if (Number.isNaN(parsed)) return undefined;
+  const canonical = new Date(parsed).toISOString();
+  return (kind === "date" ? canonical.slice(0, 10) : canonical) === text ? parsed : undefined;
 }
 
 function utf16Escapes(character: string): string {
@@ -50,10 +41,93 @@ function utf16Escapes(character: string): string {
   return escaped;
 }
 
+type Check = (value: unknown) => string | undefined;
+
+interface CompiledField {
+  readonly name: string;
+  readonly check: Check;
+}
+
+interface Compiled {
+  readonly fields: readonly CompiledField[];
+  readonly known: ReadonlySet<string>;
+  readonly escapedInReasons: RegExp;
+  readonly instant: (record: Record<string, unknown>, field: string) => number;
+}
+
+function compile(rules: RecordRules): Compiled {
+  const { messages, strings } = rules;
+  const lengthMessage = fill(messages.length, { maxLength: strings.maxLength });
+  const kindChecks = Object.fromEntries(
+    Object.entries(rules.kinds).map(([kind, rule]): [string, Check] => {
+      const pattern = rule.pattern === undefined ? undefined : wholeValue(rule.pattern);
+      if (rule.json === "number") {
+        return [
+          kind,
+          (value) =>
+            Number.isInteger(value) &&
+            (rule.integer === undefined ||
+              ((value as number) >= rule.integer.min && (value as number) <= rule.integer.max))
+              ? undefined
+              : rule.message,
+        ];
+      }
+      return [
+        kind,
+        (value) => {
+          if (typeof value !== "string") return rule.message;
+          if (pattern === undefined) {
+            if (loneSurrogate.test(value)) return messages.loneSurrogate;
+            if (value.length === 0 || value.length > strings.maxLength) return lengthMessage;
+            return undefined;
+          }
+          if (!pattern.test(value)) return rule.message;
+          if (rule.calendar !== undefined && calendarMilliseconds(rule.calendar, value) === undefined)
+            return rule.message;
+          return undefined;
+        },
+      ];
+    }),
+  );
+  const formatChecks = Object.fromEntries(
+    Object.entries(rules.formats).map(([format, rule]): [string, (value: string) => boolean] => {
+      const pattern = rule.pattern === undefined ? undefined : wholeValue(rule.pattern);
+      const oneOf = rule.oneOf === undefined ? undefined : new Set<string>(rule.oneOf);
+      return [
+        format,
+        (value) =>
+          (pattern === undefined || pattern.test(value)) &&
+          (oneOf === undefined || oneOf.has(value)) &&
+          (rule.minDigits === undefined || value.replace(nonDigits, "").length >= rule.minDigits),
+      ];
+    }),
+  );
+  const kindOf = new Map(rules.fields.map((field) => [field.name, field.kind]));
+  return {
+    fields: rules.fields.map((field) => {
+      const kindCheck = kindChecks[field.kind]!;
+      const formatCheck = field.format === undefined ? undefined : formatChecks[field.format]!;
+      const formatMessage = fill(messages.format, { format: field.format ?? "" });
+      return {
+        name: field.name,
+        check: (value) =>
+          kindCheck(value) ??
+          (formatCheck !== undefined && !formatCheck(value as string) ? formatMessage : undefined),
+      };
+    }),
+    known: new Set(rules.fields.map((field) => field.name)),
+    escapedInReasons: new RegExp(`(?!${rules.reasons.keep})${rules.reasons.escaped}`, "gu"),
+    instant: (record, field) =>
+      calendarMilliseconds(kindOf.get(field) === "date" ? "date" : "timestamp", record[field] as string)!,
+  };
+}
+
+const compiled = compile(userRules);
+
 /**
- * A value as quoted in a reason: its JSON form with every mark, control, format, surrogate,
- * private-use, unassigned or separator character (but the ASCII space) as a `\uXXXX` escape,
- * cut to 80 code points. The job's `quote_for_reason` writes the same text.
+ * A value as quoted in a reason: its JSON form with every character of the rules'
+ * `reasons.escaped` class (but `reasons.keep`) as a `\uXXXX` escape, cut to
+ * `reasons.valueLength` code points. The job's `quote_for_reason` writes the same text.
  */
 export function quoteForReason(value: unknown): string {
   let json: string;
@@ -62,8 +136,8 @@ export function quoteForReason(value: unknown): string {
   } catch {
     json = JSON.stringify(String(value)); // a BigInt or a cycle: not from JSON, but never a throw
   }
-  const escaped = json.replace(escapedInReasons, utf16Escapes);
-  return Array.from(escaped).slice(0, reasonValueLength).join("");
+  const escaped = json.replace(compiled.escapedInReasons, utf16Escapes);
+  return Array.from(escaped).slice(0, userRules.reasons.valueLength).join("");
 }
 
 /** A field name as shown in a reason: {@link quoteForReason} without the quotes. */
@@ -71,80 +145,63 @@ function nameForReason(name: string): string {
   return quoteForReason(name).slice(1).replace(/"$/, "");
 }
 
-function kindError(kind: FieldKind, value: unknown): string | undefined {
-  switch (kind) {
-    case "int":
-      return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31
+function recordRuleProblem(
+  rule: RecordRules["recordRules"][number],
+  record: Record<string, unknown>,
+): string | undefined {
+  switch (rule.rule) {
+    case "yearsBetween": {
+      const years =
+        (compiled.instant(record, rule.to) - compiled.instant(record, rule.from)) / yearMilliseconds;
+      return years < rule.min || years > rule.max
+        ? fill(rule.message, { years: years.toFixed(2), min: rule.min, max: rule.max })
+        : undefined;
+    }
+    case "after":
+      return compiled.instant(record, rule.field) > compiled.instant(record, rule.than)
         ? undefined
-        : "is not a 32-bit integer";
-    case "uuid":
-      return typeof value === "string" && uuidPattern.test(value) ? undefined : "is not a lower-case UUID";
-    case "date":
-      return typeof value === "string" && isValidDate(value) ? undefined : "is not a YYYY-MM-DD date";
-    case "timestamp":
-      return typeof value === "string" && isValidTimestamp(value)
+        : rule.message;
+    case "notAfter":
+      return compiled.instant(record, rule.field) <= compiled.instant(record, rule.than)
         ? undefined
-        : "is not an ISO-8601 UTC timestamp with milliseconds";
-    case "string":
-      if (typeof value !== "string") return "is not a string";
-      if (loneSurrogate.test(value)) return "is not valid Unicode text (lone surrogate)";
-      if (value.length === 0 || value.length > maximumStringLength)
-        return `is empty or longer than ${maximumStringLength}`;
-      return undefined;
+        : rule.message;
+    case "range": {
+      const value = record[rule.field] as number;
+      return value < rule.min || value > rule.max
+        ? fill(rule.message, { min: rule.min, max: rule.max })
+        : undefined;
+    }
   }
-}
-
-function formatError(format: FieldFormat, value: string): string | undefined {
-  const checks: Record<FieldFormat, () => boolean> = {
-    email: () => emailPattern.test(value),
-    username: () => usernamePattern.test(value),
-    url: () => urlPattern.test(value),
-    phone: () => phonePattern.test(value) && /\d{3}/.test(value.replace(/\D/g, "")),
-    postcode: () => postcodePattern.test(value),
-    gender: () => (userGenders as readonly string[]).includes(value),
-    name: () => namePattern.test(value),
-  };
-  return checks[format]() ? undefined : `is not a valid ${format}`;
 }
 
 /**
- * Checks a value against the user contract: exactly the contract's fields, each of its kind and
- * format, and the cross-field rules (18 <= age at event_time <= 90 years, dob < registered_at <=
- * event_time). Returns the list of problems, empty when the record is valid.
+ * Checks a value against the user contract's rules (contracts/rules.ts): exactly the contract's
+ * fields, each of its kind and format, then the record rules (18 <= age at event_time <= 90 years,
+ * dob < registered_at <= event_time, street number range). Returns the list of problems, empty when
+ * the record is valid.
  */
 export function validateUser(value: unknown): string[] {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return ["record is not an object"];
+  const { messages } = userRules;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [messages.notObject];
   const record = value as Record<string, unknown>;
   const problems: string[] = [];
-  const known = new Set<string>(userFields.map((field) => field.name));
   for (const key of Object.keys(record)) {
-    if (!known.has(key)) problems.push(`${nameForReason(key)}: is not a field of the contract`);
+    if (!compiled.known.has(key)) problems.push(`${nameForReason(key)}: ${messages.unknownField}`);
   }
-  for (const field of userFields) {
+  for (const field of compiled.fields) {
     const fieldValue = record[field.name];
     if (fieldValue === undefined || fieldValue === null) {
-      problems.push(`${field.name}: is missing`);
+      problems.push(`${field.name}: ${messages.missing}`);
       continue;
     }
-    const problem =
-      kindError(field.kind, fieldValue) ??
-      ("format" in field && typeof fieldValue === "string"
-        ? formatError(field.format, fieldValue)
-        : undefined);
+    const problem = field.check(fieldValue);
     if (problem !== undefined) problems.push(`${field.name}: ${problem} (${quoteForReason(fieldValue)})`);
   }
   if (problems.length > 0) return problems;
-  const user = record as User;
-  const eventTime = Date.parse(user.event_time);
-  const registeredAt = Date.parse(user.registered_at);
-  const birth = Date.parse(`${user.dob}T00:00:00.000Z`);
-  const ageYears = (eventTime - birth) / (365.25 * dayMilliseconds);
-  if (ageYears < 18 || ageYears > 90)
-    problems.push(`dob: age ${ageYears.toFixed(2)} years is outside 18..90`);
-  if (!(registeredAt > birth)) problems.push("registered_at: is not after dob");
-  if (!(registeredAt <= eventTime)) problems.push("registered_at: is after event_time");
-  if (user.street_number < 1 || user.street_number > 99_999)
-    problems.push("street_number: is outside 1..99999");
+  for (const rule of userRules.recordRules) {
+    const problem = recordRuleProblem(rule, record);
+    if (problem !== undefined) problems.push(`${rule.field}: ${problem}`);
+  }
   return problems;
 }
 
@@ -156,7 +213,7 @@ export type JsonVerdict =
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Arrays and objects nest at most this deep in a record value (the job's MAXIMUM_NESTING). */
-export const maximumJsonNesting = 64;
+export const maximumJsonNesting = userRules.json.maxNesting;
 
 /** How deep arrays and objects nest in a JSON text (the job's `nesting_depth`). */
 function nestingDepth(text: string): number {

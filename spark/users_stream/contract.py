@@ -1,7 +1,8 @@
 """The users record contract on the Spark side.
 
-The field list and Spark types come from contracts/users.spark.json (generated from
-contracts/users.ts); `validate_user` mirrors contracts/validate.ts rule for rule.
+The field list and Spark types come from contracts/users.spark.json, every rule and message from
+contracts/users.rules.json: both generated from contracts/ (users.ts, rules.ts), the same data
+contracts/validate.ts interprets. Nothing here restates a rule; `validate_user` interprets them.
 """
 
 from __future__ import annotations
@@ -11,57 +12,74 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import regex
 
 SCHEMA_FILE = "users.spark.json"
+RULES_FILE = "users.rules.json"
 
-# re.ASCII: \d is [0-9] as in JavaScript (Python's Unicode \d also takes other scripts' digits).
-_uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-_date = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_timestamp = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
-_email = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
-_username = re.compile(r"[a-z0-9._]{3,40}")
-_phone = re.compile(r"[0-9+()\-. x]{7,30}")
-_postcode = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,9}")
-# Letters of every script with their combining marks (Unicode categories L and M), as validate.ts's
-# /^\p{L}[\p{L}\p{M}' .-]{0,63}$/u. The `regex` module carries its own Unicode tables, pinned to
-# the version of Node 20's regular expressions (see spark/requirements.txt), whatever the Python
-# (the job image's 3.10 has Unicode 13); ASCII names, the common case, take the equivalent `re`
-# pattern (no ASCII character is in M).
-_name_ascii = re.compile(r"[A-Za-z][A-Za-z' .-]{0,63}")
-_name_unicode = regex.compile(r"\p{L}[\p{L}\p{M}' .-]{0,63}")
-# validate.ts's url pattern: an https URL with a dotted host, ASCII, no spaces.
-_url = re.compile(r"https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][\x21-\x7e]*)?")
+# The rules' patterns use the syntax JavaScript, `regex` and Java read alike (see contracts/rules.ts).
+# The `regex` module carries its own Unicode tables, pinned to the version of Node 20's regular
+# expressions (see spark/requirements.txt), whatever the Python (the job image's 3.10 has Unicode
+# 13); patterns without a Unicode property take the faster `re`.
 _non_digit = re.compile(r"[^0-9]")
-# A lone UTF-16 surrogate (JSON "\ud83d" decodes to one): not Unicode text, Cassandra cannot store it.
+# A lone UTF-16 surrogate (JSON "\ud83d" decodes to one): not Unicode text.
 _surrogate = re.compile("[\ud800-\udfff]")
-# What a reason shows as \uXXXX escapes (validate.ts escapedInReasons): marks, controls, format,
-# surrogate, private-use, unassigned and separator characters but the ASCII space.
-_escaped_in_reasons = regex.compile(r"(?! )[\p{M}\p{C}\p{Z}]")
-REASON_VALUE_LENGTH = 80
+_placeholder = re.compile(r"\{(\w+)\}")
 
-MAXIMUM_STRING_LENGTH = 256
-INT_MIN = -(2**31)
-INT_MAX = 2**31 - 1
-_DAY_SECONDS = 86_400
 _DAY_MILLISECONDS = 86_400_000
 _YEAR_MILLISECONDS = 365.25 * _DAY_MILLISECONDS
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1)  # naive: the text's "Z" (UTC) is cut before parsing
 _MILLISECOND = timedelta(milliseconds=1)
-GENDERS = ("female", "male")
+
+
+def _artifact_path(name: str) -> Path:
+    """A contract artifact: next to this package (the image copies it there) or in the repo's contracts/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent.parent / "contracts" / name):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{name} not found next to {here} nor in the repository's contracts/")
+
+
+@cache
+def load_rules() -> dict[str, Any]:
+    """contracts/users.rules.json: every rule and message of the users record."""
+    with open(_artifact_path(RULES_FILE), encoding="utf-8") as handle:
+        rules: dict[str, Any] = json.load(handle)
+    return rules
+
+
+def _whole_value(pattern: str) -> Callable[[str], object]:
+    """`fullmatch` of a rules pattern (`regex` when it uses a Unicode property, else `re`)."""
+    return (regex.compile(pattern) if "\\p{" in pattern else re.compile(pattern)).fullmatch
+
+
+def _fill(text: str, **values: object) -> str:
+    """`text` with each `{name}` replaced by `values[name]`, as validate.ts's `fill`."""
+    return _placeholder.sub(lambda match: str(values.get(match.group(1), match.group())), text)
+
+
+RULES = load_rules()
+MESSAGES: dict[str, str] = RULES["messages"]
+MAXIMUM_STRING_LENGTH: int = RULES["strings"]["maxLength"]
+REASON_VALUE_LENGTH: int = RULES["reasons"]["valueLength"]
+MAXIMUM_NESTING: int = RULES["json"]["maxNesting"]
+# What a reason shows as \uXXXX escapes (see contracts/rules.ts `reasons`).
+_escaped_in_reasons = regex.compile(f"(?!{re.escape(RULES['reasons']['keep'])}){RULES['reasons']['escaped']}")
+# Extra value formats of string fields (contracts/users.ts `format`).
+FIELD_FORMATS: dict[str, str] = {
+    field["name"]: field["format"] for field in RULES["fields"] if "format" in field
+}
 
 
 def contract_schema_path() -> Path:
     """users.spark.json: next to this package (the image copies it there) or in the repo's contracts/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / SCHEMA_FILE, here.parent.parent / "contracts" / SCHEMA_FILE):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{SCHEMA_FILE} not found next to {here} nor in the repository's contracts/")
+    return _artifact_path(SCHEMA_FILE)
 
 
 def load_contract_schema(path: Path | None = None) -> dict[str, Any]:
@@ -72,37 +90,25 @@ def load_contract_schema(path: Path | None = None) -> dict[str, Any]:
 
 
 def field_kinds(schema: dict[str, Any]) -> dict[str, str]:
-    """Field name -> contract kind (uuid, string, int, date, timestamp), in wire order."""
-    kinds: dict[str, str] = {}
-    for entry in schema["fields"]:
-        spark_type = entry["type"]
-        if entry["name"] == "id":
-            kinds[entry["name"]] = "uuid"
-        elif spark_type == "integer":
-            kinds[entry["name"]] = "int"
-        elif spark_type in ("string", "date", "timestamp"):
-            kinds[entry["name"]] = spark_type
-        else:
-            raise ValueError(f"unsupported Spark type {spark_type!r} of field {entry['name']}")
+    """Field name -> contract kind (uuid, string, int, date, timestamp), in wire order.
+
+    From the rules; `schema` (the Spark StructType) must name the same fields in the same order.
+    """
+    kinds = {field["name"]: field["kind"] for field in RULES["fields"]}
+    names = [entry["name"] for entry in schema["fields"]]
+    if names != list(kinds):
+        raise ValueError(f"the Spark schema's fields {names} are not the rules' fields {list(kinds)}")
     return kinds
 
 
-# Extra value formats of string fields (contracts/users.ts `format`).
-FIELD_FORMATS: dict[str, str] = {
-    "first_name": "name",
-    "last_name": "name",
-    "gender": "gender",
-    "postcode": "postcode",
-    "email": "email",
-    "username": "username",
-    "phone": "phone",
-    "picture": "url",
-}
+_KINDS: dict[str, dict[str, Any]] = RULES["kinds"]
+_date_pattern = _whole_value(_KINDS["date"]["pattern"])
+_timestamp_pattern = _whole_value(_KINDS["timestamp"]["pattern"])
 
 
 def _date_days(text: str) -> int | None:
-    """Days since 1970-01-01 of a `YYYY-MM-DD` date (years 0001-9999), None when it is not one."""
-    if not _date.fullmatch(text):
+    """Days since 1970-01-01 of a date of kind `date` (a real date, years 0001-9999), else None."""
+    if not _date_pattern(text):
         return None
     try:
         return date.fromisoformat(text).toordinal() - _EPOCH_ORDINAL
@@ -111,13 +117,13 @@ def _date_days(text: str) -> int | None:
 
 
 def _timestamp_milliseconds(text: str) -> int | None:
-    """Milliseconds since the epoch of a `YYYY-MM-DDTHH:MM:SS.sssZ` time, None when it is not one.
+    """Milliseconds since the epoch of a time of kind `timestamp` (`…THH:MM:SS.sssZ`), else None.
 
     Exactly JavaScript's Date.parse value, with C-speed parsing (this runs 4 times per record on
     the job's hot path). The "Z" is cut before `fromisoformat`, which takes it only from Python
     3.11 on (the job image runs 3.10); hour 24 is refused whatever the Python version.
     """
-    if not _timestamp.fullmatch(text) or text[11:13] > "23":
+    if not _timestamp_pattern(text) or text[11:13] > "23":
         return None
     try:
         moment = datetime.fromisoformat(text[:-1])
@@ -137,9 +143,9 @@ def _utf16_escapes(character: str) -> str:
 def quote_for_reason(value: object) -> str:
     """A value as quoted in a reason, the same text as validate.ts's quoteForReason.
 
-    Its JSON form (compact, non-ASCII kept) with every mark, control, format, surrogate,
-    private-use, unassigned or separator character but the ASCII space as \\uXXXX escapes (UTF-16
-    units, as JSON writes them), cut to 80 code points.
+    Its JSON form (compact, non-ASCII kept) with every character of the rules' `reasons.escaped`
+    class but `reasons.keep` as \\uXXXX escapes (UTF-16 units, as JSON writes them), cut to
+    `reasons.valueLength` code points.
     """
     if isinstance(value, float) and not math.isfinite(value):
         text = "null"  # JSON.stringify(Infinity)
@@ -165,40 +171,38 @@ def _js_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _valid_name(value: str) -> object:
-    return (_name_ascii if value.isascii() else _name_unicode).fullmatch(value)
+def _format_check(rule: dict[str, Any]) -> Callable[[str], bool]:
+    """The check of one of the rules' formats: pattern, then allowed values, then digit count."""
+    pattern = _whole_value(rule["pattern"]) if "pattern" in rule else None
+    one_of = frozenset(rule["oneOf"]) if "oneOf" in rule else None
+    min_digits: int | None = rule.get("minDigits")
+
+    def check(value: str) -> bool:
+        return (
+            (pattern is None or pattern(value) is not None)
+            and (one_of is None or value in one_of)
+            and (min_digits is None or len(_non_digit.sub("", value)) >= min_digits)
+        )
+
+    return check
 
 
-def _valid_phone(value: str) -> bool:
-    return _phone.fullmatch(value) is not None and len(_non_digit.sub("", value)) >= 3
-
-
-_FORMAT_CHECKS: dict[str, Callable[[str], object]] = {
-    "name": _valid_name,
-    "gender": frozenset(GENDERS).__contains__,
-    "postcode": _postcode.fullmatch,
-    "email": _email.fullmatch,
-    "username": _username.fullmatch,
-    "phone": _valid_phone,
-    "url": _url.fullmatch,
+_FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
+    name: _format_check(rule) for name, rule in RULES["formats"].items()
 }
 
 # Field kinds as small ints: the per-record loop below branches on them instead of calling one
 # function per field (this loop runs once per record in the job's hot path).
 _STRING, _INT, _UUID, _DATE, _TIMESTAMP = range(5)
 _KIND_CODES = {"string": _STRING, "int": _INT, "uuid": _UUID, "date": _DATE, "timestamp": _TIMESTAMP}
-_KIND_MESSAGES = {
-    _STRING: "is not a string",
-    _INT: "is not a 32-bit integer",
-    _UUID: "is not a lower-case UUID",
-    _DATE: "is not a YYYY-MM-DD date",
-    _TIMESTAMP: "is not an ISO-8601 UTC timestamp with milliseconds",
-}
-_LENGTH_MESSAGE = f"is empty or longer than {MAXIMUM_STRING_LENGTH}"
-_SURROGATE_MESSAGE = "is not valid Unicode text (lone surrogate)"
+_KIND_MESSAGES = {code: _KINDS[kind]["message"] for kind, code in _KIND_CODES.items()}
+_INT_RANGE: dict[str, int] = _KINDS["int"]["integer"]
+_uuid_pattern = _whole_value(_KINDS["uuid"]["pattern"])
+_LENGTH_MESSAGE = _fill(MESSAGES["length"], maxLength=MAXIMUM_STRING_LENGTH)
+_SURROGATE_MESSAGE = MESSAGES["loneSurrogate"]
 
 # (name, kind code, format check or None, message when the format check fails)
-Plan = tuple[tuple[str, int, "Callable[[str], object] | None", str], ...]
+Plan = tuple[tuple[str, int, "Callable[[str], bool] | None", str], ...]
 _compiled: dict[tuple[tuple[str, str], ...], Plan] = {}
 
 
@@ -216,7 +220,7 @@ def _plan_for(kinds: dict[str, str]) -> Plan:
                     name,
                     _KIND_CODES[kind],
                     _FORMAT_CHECKS[fmt] if fmt is not None else None,
-                    f"is not a valid {fmt}",
+                    _fill(MESSAGES["format"], format=fmt),
                 )
             )
         plan = tuple(steps)
@@ -225,7 +229,7 @@ def _plan_for(kinds: dict[str, str]) -> Plan:
 
 
 def _field_problem(
-    kind: int, check: Callable[[str], object] | None, format_message: str, value: object
+    kind: int, check: Callable[[str], bool] | None, format_message: str, value: object
 ) -> str | None:
     """The problem of one present field value, or None when it is valid (see `validate_user`)."""
     if kind == _STRING:
@@ -240,11 +244,11 @@ def _field_problem(
     if kind == _INT:
         # JSON numbers: 5 and 5.0 are the same number (Number.isInteger(5.0) is true).
         if type(value) is int or (type(value) is float and value.is_integer()):
-            return None if INT_MIN <= value <= INT_MAX else _KIND_MESSAGES[_INT]
+            return None if _INT_RANGE["min"] <= value <= _INT_RANGE["max"] else _KIND_MESSAGES[_INT]
         return _KIND_MESSAGES[_INT]
     if type(value) is str:
         if kind == _UUID:
-            ok: object = _uuid.fullmatch(value)
+            ok: object = _uuid_pattern(value)
         elif kind == _DATE:
             ok = _date_days(value) is not None
         else:
@@ -254,19 +258,51 @@ def _field_problem(
     return _KIND_MESSAGES[kind]
 
 
+def _instant(record: dict[str, Any], kinds: dict[str, str], name: str) -> int:
+    """Milliseconds since the epoch of a valid date (its 00:00 UTC) or timestamp field."""
+    if kinds[name] == "date":
+        return _date_days(record[name]) * _DAY_MILLISECONDS  # type: ignore[operator]
+    return _timestamp_milliseconds(record[name])  # type: ignore[return-value]
+
+
+def _record_rule_problem(rule: dict[str, Any], record: dict[str, Any], kinds: dict[str, str]) -> str | None:
+    """The problem of one of the rules' `recordRules` (as validate.ts's recordRuleProblem), or None."""
+    kind = rule["rule"]
+    if kind == "yearsBetween":
+        # Whole milliseconds and the same division as validate.ts, so both round alike at the bounds.
+        years = (
+            _instant(record, kinds, rule["to"]) - _instant(record, kinds, rule["from"])
+        ) / _YEAR_MILLISECONDS
+        if years < rule["min"] or years > rule["max"]:
+            return _fill(rule["message"], years=f"{years:.2f}", min=rule["min"], max=rule["max"])
+        return None
+    if kind == "after":
+        after = _instant(record, kinds, rule["field"]) > _instant(record, kinds, rule["than"])
+        return None if after else rule["message"]
+    if kind == "notAfter":
+        not_after = _instant(record, kinds, rule["field"]) <= _instant(record, kinds, rule["than"])
+        return None if not_after else rule["message"]
+    if kind == "range":
+        value = record[rule["field"]]
+        if value < rule["min"] or value > rule["max"]:
+            return _fill(rule["message"], min=rule["min"], max=rule["max"])
+        return None
+    raise ValueError(f"unknown record rule {kind!r}")
+
+
 def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
-    """Every problem of `value` against the contract (empty list: valid), worded like validate.ts."""
+    """Every problem of `value` against the rules (empty list: valid), worded like validate.ts."""
     if not isinstance(value, dict):
-        return ["record is not an object"]
+        return [MESSAGES["notObject"]]
     problems = (
         []
         if value.keys() <= kinds.keys()
-        else [f"{name_for_reason(key)}: is not a field of the contract" for key in value if key not in kinds]
+        else [f"{name_for_reason(key)}: {MESSAGES['unknownField']}" for key in value if key not in kinds]
     )
     for name, kind, check, format_message in _plan_for(kinds):
         field_value = value.get(name)
         if field_value is None:
-            problems.append(f"{name}: is missing")
+            problems.append(f"{name}: {MESSAGES['missing']}")
             continue
         # Inline fast path for the common case (a valid ASCII string), the checker for the rest.
         if (
@@ -282,17 +318,8 @@ def validate_user(value: object, kinds: dict[str, str]) -> list[str]:
             problems.append(f"{name}: {problem} ({quote_for_reason(field_value)})")
     if problems:
         return problems
-    # Whole milliseconds and the same division as validate.ts, so both round alike at the bounds.
-    event_time: int = _timestamp_milliseconds(value["event_time"])  # type: ignore[assignment]
-    registered_at: int = _timestamp_milliseconds(value["registered_at"])  # type: ignore[assignment]
-    birth = _date_days(value["dob"]) * _DAY_MILLISECONDS  # type: ignore[operator]
-    age_years = (event_time - birth) / _YEAR_MILLISECONDS
-    if age_years < 18 or age_years > 90:
-        problems.append(f"dob: age {age_years:.2f} years is outside 18..90")
-    if not registered_at > birth:
-        problems.append("registered_at: is not after dob")
-    if not registered_at <= event_time:
-        problems.append("registered_at: is after event_time")
-    if value["street_number"] < 1 or value["street_number"] > 99_999:
-        problems.append("street_number: is outside 1..99999")
+    for rule in RULES["recordRules"]:
+        problem = _record_rule_problem(rule, value, kinds)
+        if problem is not None:
+            problems.append(f"{rule['field']}: {problem}")
     return problems

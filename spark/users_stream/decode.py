@@ -19,7 +19,7 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from .contract import validate_user
+from .contract import MAXIMUM_NESTING, validate_user
 
 CONFLUENT_MAGIC_BYTE = 0
 WIRE_HEADER_BYTES = 5
@@ -116,10 +116,10 @@ def describe_error(error: BaseException) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-# Arrays and objects nest at most this deep in a record value (a user nests 1 level). Python's json
-# recursion limit depends on the caller's stack depth, JSON.parse has none: one fixed bound gives
-# the job and validate.ts the same verdict, and keeps the parser's recursion small.
-MAXIMUM_NESTING = 64
+# Arrays and objects nest at most MAXIMUM_NESTING levels deep in a record value (contracts/rules.ts
+# `json.maxNesting`; a user nests 1 level). Python's json recursion limit depends on the caller's
+# stack depth, JSON.parse has none: one fixed bound gives the job and validate.ts the same verdict,
+# and keeps the parser's recursion small.
 # One left-to-right pass: a string (closed or not, escapes included) or a bracket. An unterminated
 # string matches to the end once, so the scan stays linear (a pattern for closed strings alone was
 # retried from every escaped quote: 8 s for a 64 KiB record).
