@@ -1,0 +1,381 @@
+"""The record rules (contracts/users.rules.json) compiled into Spark SQL column expressions.
+
+Work in progress towards issue 14 item 2 (validation on the JVM, no Python worker per record); not
+yet used by the job, which still validates in Python workers (decode.py). The compiler reads the
+same rules as contract.py and gives the same reasons for the shared cases (spark/tests/test_rules_sql.py
+runs contracts/users.cases.json through it on a local Spark).
+
+How a JSON value is read with Spark's own functions, and why:
+
+- `from_json` with every field as a string gives a string token's text, but a number, `true` or an
+  object as its JSON text: `"5"` and `5` look alike. Before parsing, every string *value* token
+  (a string right after a member's colon) gets a private-use marker (U+E000) after its opening quote, so a
+  field whose parsed text starts with the marker was a JSON string (the marker is cut off again).
+- Strict JSON (no single quotes, NaN, leading zeros, trailing text, two values): the record must
+  be the one element of `[<text>,0]` besides the 0 (`json_array_length` is 2), with Jackson's
+  defaults.
+- Unknown fields: `json_object_keys`. Duplicate keys: `from_json` keeps the last value, as
+  JSON.parse and Python's json do.
+- Quotes in reasons: the value's JSON form built here (short escapes for \\b \\f \\n \\r \\t as
+  JSON.stringify writes them), every character of the rules' `reasons.escaped` class as \\uXXXX
+  (UTF-16 units, lower-case hex), cut to `reasons.valueLength` code points.
+- Unicode properties (`\\p{L}` …) are expanded to explicit code point ranges with the `regex`
+  module's tables (pinned to Node's Unicode version), so Java's own (older) tables play no part.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import regex
+
+from .contract import MAXIMUM_NESTING, RULES
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
+
+STRING_MARKER = "\ue000"
+# Written for a lone-surrogate escape, before its 4 hex digits (see `_mark_lone_surrogates`).
+SURROGATE_MARKER = "\ue001"
+# The parsed record's column for text that is not JSON. A record may have a key of that name too
+# (then it is an unknown field, and the record parsed): see `compile_json`.
+CORRUPT = "_corrupt_record"
+_property = regex.compile(r"\\p\{([A-Za-z_]+)\}")
+# JSON's whitespace: a key is a string followed by optional whitespace and a colon.
+_JSON_WHITESPACE = "[ \\t\\n\\r]"
+# The opening quote of a string that is an object member's value: after the colon (and whitespace).
+# It cannot match inside a string: there a quote is always escaped (preceded by a backslash).
+_VALUE_STRING_START = f':({_JSON_WHITESPACE}*)"'
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+_DAY_MILLISECONDS = 86_400_000
+_YEAR_MILLISECONDS = 365.25 * _DAY_MILLISECONDS
+
+
+@cache
+def _property_ranges(name: str) -> str:
+    """The code points of a Unicode general category as a Java character class body."""
+    pattern = regex.compile(rf"\p{{{name}}}+")
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    parts = []
+    for run in pattern.finditer(every):
+        first, last = ord(run.group()[0]), ord(run.group()[-1])
+        parts.append(f"\\x{{{first:x}}}" if first == last else f"\\x{{{first:x}}}-\\x{{{last:x}}}")
+    if name in ("C", "Cs"):
+        parts.append("\\x{d800}-\\x{dfff}")
+    return "".join(parts)
+
+
+def java_pattern(pattern: str) -> str:
+    """A rules pattern for java.util.regex: `\\p{X}` as explicit ranges (inside a class or not)."""
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        match = _property.match(pattern, index)
+        if match:
+            ranges = _property_ranges(match.group(1))
+            out.append(ranges if in_class else f"[{ranges}]")
+            index = match.end()
+            continue
+        character = pattern[index]
+        if character == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if character == "[":
+            in_class = True
+        elif character == "]":
+            in_class = False
+        out.append(character)
+        index += 1
+    return "".join(out)
+
+
+def _lit(value: Any) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.lit(value)
+
+
+def _whole(column: Column, pattern: str) -> Column:
+    """`column` matches all of `pattern` (java.util.regex)."""
+    return column.rlike(f"^(?:{java_pattern(pattern)})$")
+
+
+def _escape_for_reason(text: Column, json_escapes: bool) -> Column:
+    """`text` as a reason shows it: lone-surrogate markers as \\uXXXX, string markers dropped, every
+    character of the rules' `reasons.escaped` class (but `reasons.keep`) as \\uXXXX escapes of its
+    UTF-16 units, and with `json_escapes` also `"`, `\\` and the short escapes JSON.stringify writes;
+    cut to `reasons.valueLength` code points."""
+    from pyspark.sql import functions as F
+
+    limit = RULES["reasons"]["valueLength"]
+    escaped_class = java_pattern(RULES["reasons"]["escaped"])
+
+    def one(token: Column) -> Column:
+        cases = F.when(token == _lit(RULES["reasons"]["keep"]), token)
+        cases = cases.when(token == _lit(STRING_MARKER), _lit(""))
+        cases = cases.when(
+            token.startswith(SURROGATE_MARKER), F.concat(_lit("\\u"), F.lower(F.substring(token, 2, 4)))
+        )
+        if json_escapes:
+            for raw, short in _SHORT_ESCAPES.items():
+                cases = cases.when(token == _lit(raw), _lit(short))
+        units = F.lower(F.hex(F.encode(token, "UTF-16BE")))
+        return cases.when(
+            token.rlike(f"^{escaped_class}$"), F.regexp_replace(units, "(.{4})", "\\\\u$1")
+        ).otherwise(token)
+
+    # Each source token gives at least one character: the first `limit` tokens are enough.
+    source = F.substring(text, 1, limit * (1 + len(SURROGATE_MARKER) + 4))
+    tokens = F.slice(
+        F.regexp_extract_all(source, _lit(f"(?s)({SURROGATE_MARKER}[0-9a-fA-F]{{4}}|.)"), 1), 1, limit
+    )
+    return F.array_join(F.transform(tokens, one), "")
+
+
+def quote_sql(text: Column, quoted: bool = True) -> Column:
+    """The reason quote of a string value (`quote_for_reason` / quoteForReason), as a column."""
+    from pyspark.sql import functions as F
+
+    limit = RULES["reasons"]["valueLength"]
+    body = _escape_for_reason(text, json_escapes=True)
+    return (
+        F.substring(F.concat(_lit('"'), body, _lit('"')), 1, limit) if quoted else F.substring(body, 1, limit)
+    )
+
+
+def _json_quote(raw: Column) -> Column:
+    """The reason quote of a non-string JSON value: Jackson's compact text of it, escaped alike."""
+    from pyspark.sql import functions as F
+
+    return F.substring(_escape_for_reason(raw, json_escapes=False), 1, RULES["reasons"]["valueLength"])
+
+
+def _mark_lone_surrogates(text: Column) -> Column:
+    """Each lone-surrogate escape (\\ud83d without its pair) as SURROGATE_MARKER + its 4 hex digits.
+
+    Spark strings are UTF-8 and hold no surrogate: parsed, a lone surrogate would become "?". An
+    escaped backslash is first written as \\u005c (the same JSON string), so that every backslash
+    left starts an escape.
+    """
+    from pyspark.sql import functions as F
+
+    hex4 = "[0-9a-fA-F]{2}"
+    protected = F.regexp_replace(text, "\\\\\\\\", "\\\\u005c")
+    high = f"\\\\u([dD][89abAB]{hex4})(?!\\\\u[dD][c-fC-F]{hex4})"
+    low = f"(?<!\\\\u[dD][89abAB]{hex4})\\\\u([dD][c-fC-F]{hex4})"
+    marked = F.regexp_replace(
+        F.regexp_replace(protected, high, f"{SURROGATE_MARKER}$1"), low, f"{SURROGATE_MARKER}$1"
+    )
+    return F.when(text.contains("\\u"), marked).otherwise(text)
+
+
+def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str, Column]]:
+    """(reason or null, typed field values) of a Kafka `value` column holding JSON.
+
+    The reason reads as decode.py's for the same record: `empty: …`, `oversize: …`,
+    `unparsable: …` or `invalid: <problems joined by "; ">`.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+    messages = RULES["messages"]
+    kinds = RULES["kinds"]
+    fields = RULES["fields"]
+    max_length = RULES["strings"]["maxLength"]
+    text = value.cast("string")
+    marked = F.regexp_replace(_mark_lone_surrogates(text), _VALUE_STRING_START, f':$1"{STRING_MARKER}')
+    # Every field a string: no value fails its type, so the corrupt-record column is set only for
+    # text Jackson cannot parse (strictly: no single quotes, NaN, or leading zeros).
+    schema = StructType(
+        [StructField(field["name"], StringType()) for field in fields] + [StructField(CORRUPT, StringType())]
+    )
+    strict = {
+        "mode": "PERMISSIVE",
+        "allowSingleQuotes": "false",
+        "allowNonNumericNumbers": "false",
+        "allowNumericLeadingZeros": "false",
+    }
+    parsed = F.from_json(marked, schema, {**strict, "columnNameOfCorruptRecord": CORRUPT})
+    keys = F.json_object_keys(text)
+    known = F.array(*[_lit(field["name"]) for field in fields])
+    unknown = F.array_distinct(F.filter(keys, lambda key: ~F.array_contains(known, key)))
+    unknown_problems = F.transform(
+        unknown, lambda key: F.concat(quote_sql(key, quoted=False), _lit(f": {messages['unknownField']}"))
+    )
+
+    problems: list[Column] = []
+    typed: dict[str, Column] = {}
+    instants: dict[str, Column] = {}
+    for field in fields:
+        name, kind = field["name"], field["kind"]
+        rule = kinds[kind]
+        raw = parsed.getField(name)
+        is_string = raw.startswith(STRING_MARKER)
+        content = F.substring(raw, 2, 1 << 30)
+        quote = F.when(is_string, quote_sql(content)).otherwise(_json_quote(raw))
+        if rule["json"] == "number":
+            number = raw.cast("double")
+            integer = rule["integer"]
+            ok = (
+                ~is_string
+                & raw.rlike("^-?[0-9]")
+                & (number == F.floor(number))
+                & (number >= integer["min"])
+                & (number <= integer["max"])
+            )
+            problem = F.when(~ok, _lit(rule["message"]))
+            typed[name] = number.cast("int")
+        elif "pattern" not in rule:
+            # UTF-16 length: never more than the UTF-8 length, so only long values are counted.
+            utf16_length = F.when(F.octet_length(content) <= max_length, F.length(content)).otherwise(
+                F.length(content) + F.length(F.regexp_replace(content, "[^\\x{10000}-\\x{10ffff}]", ""))
+            )
+            problem = (
+                F.when(~is_string, _lit(rule["message"]))
+                .when(content.contains(SURROGATE_MARKER), _lit(messages["loneSurrogate"]))
+                .when(
+                    (utf16_length == 0) | (utf16_length > max_length),
+                    _lit(messages["length"].replace("{maxLength}", str(max_length))),
+                )
+            )
+            fmt = field.get("format")
+            if fmt is not None:
+                check = RULES["formats"][fmt]
+                ok = F.lit(True)
+                if "pattern" in check:
+                    ok = ok & _whole(content, check["pattern"])
+                if "oneOf" in check:
+                    ok = ok & content.isin(*check["oneOf"])
+                if "minDigits" in check:
+                    ok = ok & (F.length(F.regexp_replace(content, "[^0-9]", "")) >= check["minDigits"])
+                problem = problem.when(~ok, _lit(messages["format"].replace("{format}", fmt)))
+            typed[name] = content
+        else:
+            ok = is_string & _whole(content, rule["pattern"])
+            calendar = rule.get("calendar")
+            if calendar is not None:
+                year = F.substring(content, 1, 4).cast("int")
+                day = F.make_date(
+                    year, F.substring(content, 6, 2).cast("int"), F.substring(content, 9, 2).cast("int")
+                )
+                if calendar == "date":
+                    ok = ok & (year >= 1) & day.isNotNull()
+                    typed[name] = day
+                    instants[name] = F.unix_date(day).cast("long") * _DAY_MILLISECONDS
+                else:
+                    hour = F.substring(content, 12, 2).cast("int")
+                    minute = F.substring(content, 15, 2).cast("int")
+                    second = F.substring(content, 18, 6).cast("decimal(8,3)")
+                    moment = F.make_timestamp(
+                        year,
+                        F.substring(content, 6, 2).cast("int"),
+                        F.substring(content, 9, 2).cast("int"),
+                        hour,
+                        minute,
+                        second,
+                        _lit("UTC"),
+                    )
+                    ok = ok & (year >= 1) & (hour <= 23) & (minute <= 59) & (second < 60) & moment.isNotNull()
+                    typed[name] = moment
+                    instants[name] = F.unix_millis(moment)
+            else:
+                typed[name] = content
+            problem = F.when(~ok, _lit(rule["message"]))
+        problems.append(
+            F.when(raw.isNull(), _lit(f"{name}: {messages['missing']}")).otherwise(
+                F.when(
+                    problem.isNotNull(), F.concat(_lit(f"{name}: "), problem, _lit(" ("), quote, _lit(")"))
+                )
+            )
+        )
+
+    record_problems: list[Column] = []
+    for rule in RULES["recordRules"]:
+        kind = rule["rule"]
+        prefix = f"{rule['field']}: "
+        if kind == "yearsBetween":
+            years = (instants[rule["to"]] - instants[rule["from"]]) / _YEAR_MILLISECONDS
+            message = rule["message"].replace("{min}", str(rule["min"])).replace("{max}", str(rule["max"]))
+            before, _, after = message.partition("{years}")
+            record_problems.append(
+                F.when(
+                    (years < rule["min"]) | (years > rule["max"]),
+                    F.concat(_lit(prefix + before), F.format_string("%.2f", years), _lit(after)),
+                )
+            )
+        elif kind in ("after", "notAfter"):
+            left, right = instants[rule["field"]], instants[rule["than"]]
+            holds = left > right if kind == "after" else left <= right
+            record_problems.append(F.when(~holds, _lit(prefix + rule["message"])))
+        elif kind == "range":
+            number = typed[rule["field"]]
+            message = rule["message"].replace("{min}", str(rule["min"])).replace("{max}", str(rule["max"]))
+            record_problems.append(
+                F.when((number < rule["min"]) | (number > rule["max"]), _lit(prefix + message))
+            )
+        else:
+            raise ValueError(f"unknown record rule {kind!r}")
+
+    field_problems = F.concat(unknown_problems, F.array_compact(F.array(*problems)))
+    all_problems = F.when(F.size(field_problems) > 0, field_problems).otherwise(
+        F.array_compact(F.array(*record_problems))
+    )
+    bracket_count = F.length(text) - F.length(F.regexp_replace(text, "[\\[{]", ""))
+    reason = (
+        F.when(value.isNull() | (F.length(value) == 0), _lit("empty: the record has no value"))
+        .when(
+            F.length(value) > max_record_bytes,
+            F.concat(
+                _lit("oversize: "),
+                F.length(value).cast("string"),
+                _lit(f" bytes is more than MAX_RECORD_BYTES={max_record_bytes}"),
+            ),
+        )
+        .when(F.encode(F.decode(value, "UTF-8"), "UTF-8") != value, _lit("unparsable: not UTF-8"))
+        .when(text.startswith("\ufeff"), _lit("unparsable: not JSON (starts with a byte order mark)"))
+        .when(
+            F.coalesce(F.json_array_length(F.concat(_lit("["), text, _lit(",0]"))), _lit(0)) != 2,
+            _lit("unparsable: not JSON"),
+        )
+        .when(
+            (bracket_count > MAXIMUM_NESTING) & (_nesting_depth(text) > MAXIMUM_NESTING),
+            _lit(f"unparsable: not JSON (nested deeper than {MAXIMUM_NESTING} levels)"),
+        )
+        .when(
+            ~text.rlike(f"^{_JSON_WHITESPACE}*\\{{"),
+            F.when(
+                F.from_json(F.concat(_lit("["), text, _lit("]")), ArrayType(StringType()), strict).isNull(),
+                _lit("unparsable: not JSON"),
+            ).otherwise(_lit(f"invalid: {messages['notObject']}")),
+        )
+        .when(
+            parsed.getField(CORRUPT).isNotNull() & ~F.coalesce(F.array_contains(keys, CORRUPT), _lit(False)),
+            _lit("unparsable: not JSON"),
+        )
+        .when(F.size(all_problems) > 0, F.concat(_lit("invalid: "), F.array_join(all_problems, "; ")))
+    )
+    return reason, typed
+
+
+def _nesting_depth(text: Column) -> Column:
+    """How deep arrays and objects nest (decode.py's nesting_depth): a fold over string and bracket tokens."""
+    from pyspark.sql import functions as F
+
+    tokens = F.regexp_extract_all(text, _lit('("(?:[^"\\\\]|\\\\.)*"?|[\\[\\]{}])'), 1)
+    start = F.struct(_lit(0).alias("depth"), _lit(0).alias("deepest"))
+
+    def step(state: Column, token: Column) -> Column:
+        opens = (token == "[") | (token == "{")
+        closes = (token == "]") | (token == "}")
+        depth = F.when(opens, state["depth"] + 1).when(closes, state["depth"] - 1).otherwise(state["depth"])
+        return F.struct(depth.alias("depth"), F.greatest(state["deepest"], depth).alias("deepest"))
+
+    return F.aggregate(tokens, start, step)["deepest"]
+
+
+if __name__ == "__main__":  # pragma: no cover - a look at a compiled pattern
+    print(java_pattern(sys.argv[1]))
