@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import REPO
 
-from users_stream.rules_sql import compile_json, java_pattern
+from users_stream.rules_sql import REASON, java_pattern, judge_json
 
 CASES: dict[str, Any] = json.loads((REPO / "contracts" / "users.cases.json").read_text(encoding="utf-8"))
 MAX_RECORD_BYTES = 65_536
@@ -53,12 +53,10 @@ def _cases() -> list[tuple[str, bytes, str | None]]:
 
 @pytest.fixture(scope="module")
 def reasons(spark: Any) -> dict[str, str | None]:
-    from pyspark.sql import functions as F
-
     cases = _cases()
     frame = spark.createDataFrame([(name, value) for name, value, _ in cases], "name string, value binary")
-    reason, _typed = compile_json(F.col("value"), MAX_RECORD_BYTES)
-    return {row["name"]: row["reason"] for row in frame.select("name", reason.alias("reason")).collect()}
+    judged = judge_json(frame, MAX_RECORD_BYTES).select("name", REASON)
+    return {row["name"]: row[REASON] for row in judged.collect()}
 
 
 @pytest.mark.parametrize(("name", "value", "expected"), _cases(), ids=[case[0] for case in _cases()])

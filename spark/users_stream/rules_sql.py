@@ -1,9 +1,13 @@
 """The record rules (contracts/users.rules.json) compiled into Spark SQL column expressions.
 
-Work in progress towards issue 14 item 2 (validation on the JVM, no Python worker per record); not
-yet used by the job, which still validates in Python workers (decode.py). The compiler reads the
-same rules as contract.py and gives the same reasons for the shared cases (spark/tests/test_rules_sql.py
-runs contracts/users.cases.json through it on a local Spark).
+Groundwork for issue 14 item 2 (validation on the JVM, no Python worker per record): not used by
+the job yet, which validates in Python workers (decode.py). They read the same rules as contract.py
+and give the same reasons for all the shared cases (spark/tests/test_rules_sql.py runs
+contracts/users.cases.json through them on a local Spark). Not yet fast enough to replace the
+Python decoder: on a loaded 2-core machine the field checks cost about 10 µs per field per record
+(17 fields), several times Jackson's parse; the next steps are one projection for each field's
+text and string flag (Spark does not share a subexpression used only inside CASE branches), one
+evaluation of each date/time, and a benchmark on a quiet machine against the Python decoder.
 
 How a JSON value is read with Spark's own functions, and why:
 
@@ -16,6 +20,11 @@ How a JSON value is read with Spark's own functions, and why:
   defaults.
 - Unknown fields: `json_object_keys`. Duplicate keys: `from_json` keeps the last value, as
   JSON.parse and Python's json do.
+- Speed: the checks are plain column expressions, which Spark compiles to Java (whole-stage code
+  generation), in a projection of their own (a projection holding `from_json` or a higher-order
+  function is not compiled as a whole); Spark's JSON expression optimisation must be off
+  (`spark.sql.optimizer.enableJsonExpressionOptimization=false`), or it merges the parse into the
+  checks. Reasons are assembled with higher-order functions only for invalid records.
 - Quotes in reasons: the value's JSON form built here (short escapes for \\b \\f \\n \\r \\t as
   JSON.stringify writes them), every character of the rules' `reasons.escaped` class as \\uXXXX
   (UTF-16 units, lower-case hex), cut to `reasons.valueLength` code points.
@@ -25,7 +34,6 @@ How a JSON value is read with Spark's own functions, and why:
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -34,14 +42,28 @@ import regex
 from .contract import MAXIMUM_NESTING, RULES
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column
+    from pyspark.sql import Column, DataFrame
 
 STRING_MARKER = "\ue000"
 # Written for a lone-surrogate escape, before its 4 hex digits (see `_mark_lone_surrogates`).
 SURROGATE_MARKER = "\ue001"
 # The parsed record's column for text that is not JSON. A record may have a key of that name too
-# (then it is an unknown field, and the record parsed): see `compile_json`.
+# (then it is an unknown field, and the record parsed): see `judge_json`.
 CORRUPT = "_corrupt_record"
+# Jackson as strict as JSON.parse (Spark allows single quotes and NaN by default).
+STRICT_JSON = {
+    "mode": "PERMISSIVE",
+    "allowSingleQuotes": "false",
+    "allowNonNumericNumbers": "false",
+    "allowNumericLeadingZeros": "false",
+}
+# Columns `judge_json` adds: the parsed record, its keys, each field's problem, each record rule's.
+PARSED = "__users_parsed"
+KEYS = "__users_keys"
+REASON = "dlq_reason"
+TYPED_PREFIX = "__typed_"
+_PROBLEM_PREFIX = "__problem_"
+_RECORD_PREFIX = "__record_problem_"
 _property = regex.compile(r"\\p\{([A-Za-z_]+)\}")
 # JSON's whitespace: a key is a string followed by optional whitespace and a colon.
 _JSON_WHITESPACE = "[ \\t\\n\\r]"
@@ -104,11 +126,11 @@ def _whole(column: Column, pattern: str) -> Column:
     return column.rlike(f"^(?:{java_pattern(pattern)})$")
 
 
-def _escape_for_reason(text: Column, json_escapes: bool) -> Column:
+def _escape_for_reason(text: Column, json_escapes: Column) -> Column:
     """`text` as a reason shows it: lone-surrogate markers as \\uXXXX, string markers dropped, every
     character of the rules' `reasons.escaped` class (but `reasons.keep`) as \\uXXXX escapes of its
-    UTF-16 units, and with `json_escapes` also `"`, `\\` and the short escapes JSON.stringify writes;
-    cut to `reasons.valueLength` code points."""
+    UTF-16 units, and where `json_escapes` also `"`, `\\` and the short escapes JSON.stringify
+    writes. Only the first `reasons.valueLength` characters of `text` are read."""
     from pyspark.sql import functions as F
 
     limit = RULES["reasons"]["valueLength"]
@@ -120,9 +142,8 @@ def _escape_for_reason(text: Column, json_escapes: bool) -> Column:
         cases = cases.when(
             token.startswith(SURROGATE_MARKER), F.concat(_lit("\\u"), F.lower(F.substring(token, 2, 4)))
         )
-        if json_escapes:
-            for raw, short in _SHORT_ESCAPES.items():
-                cases = cases.when(token == _lit(raw), _lit(short))
+        for raw, short in _SHORT_ESCAPES.items():
+            cases = cases.when(json_escapes & (token == _lit(raw)), _lit(short))
         units = F.lower(F.hex(F.encode(token, "UTF-16BE")))
         return cases.when(
             token.rlike(f"^{escaped_class}$"), F.regexp_replace(units, "(.{4})", "\\\\u$1")
@@ -136,22 +157,24 @@ def _escape_for_reason(text: Column, json_escapes: bool) -> Column:
     return F.array_join(F.transform(tokens, one), "")
 
 
-def quote_sql(text: Column, quoted: bool = True) -> Column:
-    """The reason quote of a string value (`quote_for_reason` / quoteForReason), as a column."""
+def _quote(raw: Column) -> Column:
+    """The reason quote of a parsed field (`quote_for_reason`): a string (marked) as its JSON string,
+    any other value as Jackson's compact JSON text of it; cut to `reasons.valueLength` code points."""
     from pyspark.sql import functions as F
 
-    limit = RULES["reasons"]["valueLength"]
-    body = _escape_for_reason(text, json_escapes=True)
-    return (
-        F.substring(F.concat(_lit('"'), body, _lit('"')), 1, limit) if quoted else F.substring(body, 1, limit)
-    )
+    is_string = raw.startswith(STRING_MARKER)
+    body = _escape_for_reason(raw, is_string)
+    quoted = F.when(is_string, F.concat(_lit('"'), body, _lit('"'))).otherwise(body)
+    return F.substring(quoted, 1, RULES["reasons"]["valueLength"])
 
 
-def _json_quote(raw: Column) -> Column:
-    """The reason quote of a non-string JSON value: Jackson's compact text of it, escaped alike."""
+def _name_for_reason(name: Column) -> Column:
+    """A key as a reason names it (`name_for_reason`): its quote without the quotes."""
     from pyspark.sql import functions as F
 
-    return F.substring(_escape_for_reason(raw, json_escapes=False), 1, RULES["reasons"]["valueLength"])
+    body = _escape_for_reason(name, F.lit(True))
+    quoted = F.substring(F.concat(_lit('"'), body, _lit('"')), 1, RULES["reasons"]["valueLength"])
+    return F.regexp_replace(F.substring(quoted, 2, 1 << 30), '"$', "")
 
 
 def _mark_lone_surrogates(text: Column) -> Column:
@@ -173,50 +196,21 @@ def _mark_lone_surrogates(text: Column) -> Column:
     return F.when(text.contains("\\u"), marked).otherwise(text)
 
 
-def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str, Column]]:
-    """(reason or null, typed field values) of a Kafka `value` column holding JSON.
-
-    The reason reads as decode.py's for the same record: `empty: …`, `oversize: …`,
-    `unparsable: …` or `invalid: <problems joined by "; ">`.
-    """
+def _field_checks(parsed: Column) -> tuple[dict[str, Column], dict[str, Column], dict[str, Column]]:
+    """(problem message or null, typed value, epoch milliseconds of dates/times) of each field."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
     messages = RULES["messages"]
-    kinds = RULES["kinds"]
-    fields = RULES["fields"]
     max_length = RULES["strings"]["maxLength"]
-    text = value.cast("string")
-    marked = F.regexp_replace(_mark_lone_surrogates(text), _VALUE_STRING_START, f':$1"{STRING_MARKER}')
-    # Every field a string: no value fails its type, so the corrupt-record column is set only for
-    # text Jackson cannot parse (strictly: no single quotes, NaN, or leading zeros).
-    schema = StructType(
-        [StructField(field["name"], StringType()) for field in fields] + [StructField(CORRUPT, StringType())]
-    )
-    strict = {
-        "mode": "PERMISSIVE",
-        "allowSingleQuotes": "false",
-        "allowNonNumericNumbers": "false",
-        "allowNumericLeadingZeros": "false",
-    }
-    parsed = F.from_json(marked, schema, {**strict, "columnNameOfCorruptRecord": CORRUPT})
-    keys = F.json_object_keys(text)
-    known = F.array(*[_lit(field["name"]) for field in fields])
-    unknown = F.array_distinct(F.filter(keys, lambda key: ~F.array_contains(known, key)))
-    unknown_problems = F.transform(
-        unknown, lambda key: F.concat(quote_sql(key, quoted=False), _lit(f": {messages['unknownField']}"))
-    )
-
-    problems: list[Column] = []
+    problems: dict[str, Column] = {}
     typed: dict[str, Column] = {}
     instants: dict[str, Column] = {}
-    for field in fields:
-        name, kind = field["name"], field["kind"]
-        rule = kinds[kind]
+    for field in RULES["fields"]:
+        name = field["name"]
+        rule = RULES["kinds"][field["kind"]]
         raw = parsed.getField(name)
         is_string = raw.startswith(STRING_MARKER)
         content = F.substring(raw, 2, 1 << 30)
-        quote = F.when(is_string, quote_sql(content)).otherwise(_json_quote(raw))
         if rule["json"] == "number":
             number = raw.cast("double")
             integer = rule["integer"]
@@ -259,10 +253,10 @@ def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str
             calendar = rule.get("calendar")
             if calendar is not None:
                 year = F.substring(content, 1, 4).cast("int")
-                day = F.make_date(
-                    year, F.substring(content, 6, 2).cast("int"), F.substring(content, 9, 2).cast("int")
-                )
+                month = F.substring(content, 6, 2).cast("int")
+                day_of_month = F.substring(content, 9, 2).cast("int")
                 if calendar == "date":
+                    day = F.make_date(year, month, day_of_month)
                     ok = ok & (year >= 1) & day.isNotNull()
                     typed[name] = day
                     instants[name] = F.unix_date(day).cast("long") * _DAY_MILLISECONDS
@@ -270,38 +264,32 @@ def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str
                     hour = F.substring(content, 12, 2).cast("int")
                     minute = F.substring(content, 15, 2).cast("int")
                     second = F.substring(content, 18, 6).cast("decimal(8,3)")
-                    moment = F.make_timestamp(
-                        year,
-                        F.substring(content, 6, 2).cast("int"),
-                        F.substring(content, 9, 2).cast("int"),
-                        hour,
-                        minute,
-                        second,
-                        _lit("UTC"),
-                    )
+                    moment = F.make_timestamp(year, month, day_of_month, hour, minute, second, _lit("UTC"))
                     ok = ok & (year >= 1) & (hour <= 23) & (minute <= 59) & (second < 60) & moment.isNotNull()
                     typed[name] = moment
                     instants[name] = F.unix_millis(moment)
             else:
                 typed[name] = content
             problem = F.when(~ok, _lit(rule["message"]))
-        problems.append(
-            F.when(raw.isNull(), _lit(f"{name}: {messages['missing']}")).otherwise(
-                F.when(
-                    problem.isNotNull(), F.concat(_lit(f"{name}: "), problem, _lit(" ("), quote, _lit(")"))
-                )
-            )
-        )
+        problems[name] = F.when(raw.isNull(), _lit(messages["missing"])).otherwise(problem)
+    return problems, typed, instants
 
-    record_problems: list[Column] = []
+
+def _record_checks(typed: dict[str, Column], instants: dict[str, Column]) -> list[Column]:
+    """Each record rule's problem (`field: message`) or null, in the rules' order."""
+    from pyspark.sql import functions as F
+
+    out: list[Column] = []
     for rule in RULES["recordRules"]:
         kind = rule["rule"]
         prefix = f"{rule['field']}: "
+        message = (
+            rule["message"].replace("{min}", str(rule.get("min"))).replace("{max}", str(rule.get("max")))
+        )
         if kind == "yearsBetween":
             years = (instants[rule["to"]] - instants[rule["from"]]) / _YEAR_MILLISECONDS
-            message = rule["message"].replace("{min}", str(rule["min"])).replace("{max}", str(rule["max"]))
             before, _, after = message.partition("{years}")
-            record_problems.append(
+            out.append(
                 F.when(
                     (years < rule["min"]) | (years > rule["max"]),
                     F.concat(_lit(prefix + before), F.format_string("%.2f", years), _lit(after)),
@@ -310,23 +298,92 @@ def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str
         elif kind in ("after", "notAfter"):
             left, right = instants[rule["field"]], instants[rule["than"]]
             holds = left > right if kind == "after" else left <= right
-            record_problems.append(F.when(~holds, _lit(prefix + rule["message"])))
+            out.append(F.when(~holds, _lit(prefix + message)))
         elif kind == "range":
             number = typed[rule["field"]]
-            message = rule["message"].replace("{min}", str(rule["min"])).replace("{max}", str(rule["max"]))
-            record_problems.append(
-                F.when((number < rule["min"]) | (number > rule["max"]), _lit(prefix + message))
-            )
+            out.append(F.when((number < rule["min"]) | (number > rule["max"]), _lit(prefix + message)))
         else:
             raise ValueError(f"unknown record rule {kind!r}")
+    return out
 
-    field_problems = F.concat(unknown_problems, F.array_compact(F.array(*problems)))
-    all_problems = F.when(F.size(field_problems) > 0, field_problems).otherwise(
-        F.array_compact(F.array(*record_problems))
+
+def judge_json(frame: DataFrame, max_record_bytes: int, value: str = "value") -> DataFrame:
+    """`frame` plus REASON (null for a valid record) and each field's typed value (TYPED_PREFIX + name).
+
+    The reason reads as decode.py's for the same record: `empty: …`, `oversize: …`,
+    `unparsable: …` or `invalid: <problems joined by "; ">`. Three projections: the parse, the
+    checks (each field's problem, each record rule's), the reason. Spark does not inline an
+    expensive expression read more than once into the next projection, so each runs once a record.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+    fields = [field["name"] for field in RULES["fields"]]
+    messages = RULES["messages"]
+    text = F.col(value).cast("string")
+    marked = F.regexp_replace(_mark_lone_surrogates(text), _VALUE_STRING_START, f':$1"{STRING_MARKER}')
+    # Every field a string: no value fails its type, so the corrupt-record column is set only for
+    # text Jackson cannot parse.
+    schema = StructType(
+        [StructField(name, StringType()) for name in fields] + [StructField(CORRUPT, StringType())]
+    )
+    parsed_frame = frame.select(
+        "*",
+        F.from_json(marked, schema, {**STRICT_JSON, "columnNameOfCorruptRecord": CORRUPT}).alias(PARSED),
+        F.json_object_keys(text).alias(KEYS),
+    )
+    parsed = F.col(PARSED)
+    problems, typed, instants = _field_checks(parsed)
+    record_problems = _record_checks(typed, instants)
+    checked = parsed_frame.select(
+        "*",
+        *[problems[name].alias(_PROBLEM_PREFIX + name) for name in fields],
+        *[problem.alias(f"{_RECORD_PREFIX}{index}") for index, problem in enumerate(record_problems)],
+        *[typed[name].alias(TYPED_PREFIX + name) for name in fields],
+    )
+
+    keys = F.col(KEYS)
+    unknown = F.array_except(keys, F.array(*[_lit(name) for name in fields]))
+    field_problem_columns = [F.col(_PROBLEM_PREFIX + name) for name in fields]
+    # Assembled only for a record with a field problem (higher-order functions are interpreted).
+    field_texts = F.concat(
+        F.transform(
+            unknown, lambda key: F.concat(_name_for_reason(key), _lit(f": {messages['unknownField']}"))
+        ),
+        F.transform(
+            F.filter(
+                F.array(
+                    *[
+                        F.struct(
+                            _lit(name).alias("name"),
+                            F.col(_PROBLEM_PREFIX + name).alias("message"),
+                            parsed.getField(name).alias("raw"),
+                        )
+                        for name in fields
+                    ]
+                ),
+                lambda problem: problem["message"].isNotNull(),
+            ),
+            lambda problem: F.when(
+                problem["raw"].isNull(), F.concat(problem["name"], _lit(": "), problem["message"])
+            ).otherwise(
+                F.concat(
+                    problem["name"],
+                    _lit(": "),
+                    problem["message"],
+                    _lit(" ("),
+                    _quote(problem["raw"]),
+                    _lit(")"),
+                )
+            ),
+        ),
+    )
+    record_texts = F.concat_ws(
+        "; ", *[F.col(f"{_RECORD_PREFIX}{index}") for index in range(len(record_problems))]
     )
     bracket_count = F.length(text) - F.length(F.regexp_replace(text, "[\\[{]", ""))
     reason = (
-        F.when(value.isNull() | (F.length(value) == 0), _lit("empty: the record has no value"))
+        F.when(F.col(value).isNull() | (F.length(value) == 0), _lit("empty: the record has no value"))
         .when(
             F.length(value) > max_record_bytes,
             F.concat(
@@ -335,7 +392,7 @@ def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str
                 _lit(f" bytes is more than MAX_RECORD_BYTES={max_record_bytes}"),
             ),
         )
-        .when(F.encode(F.decode(value, "UTF-8"), "UTF-8") != value, _lit("unparsable: not UTF-8"))
+        .when(F.encode(F.decode(value, "UTF-8"), "UTF-8") != F.col(value), _lit("unparsable: not UTF-8"))
         .when(text.startswith("\ufeff"), _lit("unparsable: not JSON (starts with a byte order mark)"))
         .when(
             F.coalesce(F.json_array_length(F.concat(_lit("["), text, _lit(",0]"))), _lit(0)) != 2,
@@ -348,7 +405,9 @@ def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str
         .when(
             ~text.rlike(f"^{_JSON_WHITESPACE}*\\{{"),
             F.when(
-                F.from_json(F.concat(_lit("["), text, _lit("]")), ArrayType(StringType()), strict).isNull(),
+                F.from_json(
+                    F.concat(_lit("["), text, _lit("]")), ArrayType(StringType()), STRICT_JSON
+                ).isNull(),
                 _lit("unparsable: not JSON"),
             ).otherwise(_lit(f"invalid: {messages['notObject']}")),
         )
@@ -356,9 +415,13 @@ def compile_json(value: Column, max_record_bytes: int) -> tuple[Column, dict[str
             parsed.getField(CORRUPT).isNotNull() & ~F.coalesce(F.array_contains(keys, CORRUPT), _lit(False)),
             _lit("unparsable: not JSON"),
         )
-        .when(F.size(all_problems) > 0, F.concat(_lit("invalid: "), F.array_join(all_problems, "; ")))
+        .when(
+            F.coalesce(*field_problem_columns).isNotNull() | (F.size(unknown) > 0),
+            F.concat(_lit("invalid: "), F.array_join(field_texts, "; ")),
+        )
+        .when(record_texts != "", F.concat(_lit("invalid: "), record_texts))
     )
-    return reason, typed
+    return checked.select(*frame.columns, reason.alias(REASON), *[TYPED_PREFIX + name for name in fields])
 
 
 def _nesting_depth(text: Column) -> Column:
@@ -375,7 +438,3 @@ def _nesting_depth(text: Column) -> Column:
         return F.struct(depth.alias("depth"), F.greatest(state["deepest"], depth).alias("deepest"))
 
     return F.aggregate(tokens, start, step)["deepest"]
-
-
-if __name__ == "__main__":  # pragma: no cover - a look at a compiled pattern
-    print(java_pattern(sys.argv[1]))
