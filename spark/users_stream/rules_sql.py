@@ -64,6 +64,7 @@ REASON = "dlq_reason"
 TYPED_PREFIX = "__typed_"
 _PROBLEM_PREFIX = "__problem_"
 _RECORD_PREFIX = "__record_problem_"
+_COLUMN_PREFIX = "__field_"
 _property = regex.compile(r"\\p\{([A-Za-z_]+)\}")
 # JSON's whitespace: a key is a string followed by optional whitespace and a colon.
 _JSON_WHITESPACE = "[ \\t\\n\\r]"
@@ -122,8 +123,16 @@ def _lit(value: Any) -> Column:
 
 
 def _whole(column: Column, pattern: str) -> Column:
-    """`column` matches all of `pattern` (java.util.regex)."""
-    return column.rlike(f"^(?:{java_pattern(pattern)})$")
+    """`column` matches all of `pattern` (java.util.regex).
+
+    A pattern with Unicode properties is first tried with Java's own tables (a small, fast
+    pattern; Java 17 has Unicode 13), and only a value it refuses with the explicit ranges of the
+    pinned Unicode version: a large character class is slow to match in Java.
+    """
+    exact = column.rlike(f"^(?:{java_pattern(pattern)})$")
+    if not _property.search(pattern):
+        return exact
+    return column.rlike(f"^(?:{pattern})$") | exact
 
 
 def _escape_for_reason(text: Column, json_escapes: Column) -> Column:
@@ -196,8 +205,26 @@ def _mark_lone_surrogates(text: Column) -> Column:
     return F.when(text.contains("\\u"), marked).otherwise(text)
 
 
-def _field_checks(parsed: Column) -> tuple[dict[str, Column], dict[str, Column], dict[str, Column]]:
-    """(problem message or null, typed value, epoch milliseconds of dates/times) of each field."""
+def _field_columns(parsed: Column) -> dict[str, Column]:
+    """Per field, the columns its checks read (each computed once, in a projection of its own):
+    `raw` (the parsed text, strings marked), `string` (its content when it is a JSON string, else
+    null), and for dates and timestamps `parts` (the integers of the text)."""
+    from pyspark.sql import functions as F
+
+    out: dict[str, Column] = {}
+    for field in RULES["fields"]:
+        name = field["name"]
+        raw = parsed.getField(name)
+        out[f"raw_{name}"] = raw
+        out[f"string_{name}"] = F.when(raw.startswith(STRING_MARKER), F.substring(raw, 2, 1 << 30))
+    return out
+
+
+def _field_checks(col: Any) -> tuple[dict[str, Column], dict[str, Column], dict[str, Column]]:
+    """(problem message or null, typed value, epoch milliseconds of dates/times) of each field.
+
+    `col(name)` is the column `name` of `_field_columns`.
+    """
     from pyspark.sql import functions as F
 
     messages = RULES["messages"]
@@ -208,9 +235,9 @@ def _field_checks(parsed: Column) -> tuple[dict[str, Column], dict[str, Column],
     for field in RULES["fields"]:
         name = field["name"]
         rule = RULES["kinds"][field["kind"]]
-        raw = parsed.getField(name)
-        is_string = raw.startswith(STRING_MARKER)
-        content = F.substring(raw, 2, 1 << 30)
+        raw = col(f"raw_{name}")
+        content = col(f"string_{name}")
+        is_string = content.isNotNull()
         if rule["json"] == "number":
             number = raw.cast("double")
             integer = rule["integer"]
@@ -253,21 +280,24 @@ def _field_checks(parsed: Column) -> tuple[dict[str, Column], dict[str, Column],
             calendar = rule.get("calendar")
             if calendar is not None:
                 year = F.substring(content, 1, 4).cast("int")
-                month = F.substring(content, 6, 2).cast("int")
-                day_of_month = F.substring(content, 9, 2).cast("int")
+                day = F.make_date(
+                    year, F.substring(content, 6, 2).cast("int"), F.substring(content, 9, 2).cast("int")
+                )
+                days = F.unix_date(day).cast("long")
                 if calendar == "date":
-                    day = F.make_date(year, month, day_of_month)
                     ok = ok & (year >= 1) & day.isNotNull()
                     typed[name] = day
-                    instants[name] = F.unix_date(day).cast("long") * _DAY_MILLISECONDS
+                    instants[name] = days * _DAY_MILLISECONDS
                 else:
+                    # Arithmetic on the text's integers: cheaper than make_timestamp per record.
                     hour = F.substring(content, 12, 2).cast("int")
                     minute = F.substring(content, 15, 2).cast("int")
-                    second = F.substring(content, 18, 6).cast("decimal(8,3)")
-                    moment = F.make_timestamp(year, month, day_of_month, hour, minute, second, _lit("UTC"))
-                    ok = ok & (year >= 1) & (hour <= 23) & (minute <= 59) & (second < 60) & moment.isNotNull()
-                    typed[name] = moment
-                    instants[name] = F.unix_millis(moment)
+                    second = F.substring(content, 18, 2).cast("int")
+                    milli = F.substring(content, 21, 3).cast("int")
+                    millis = days * _DAY_MILLISECONDS + ((hour * 60 + minute) * 60 + second) * 1000 + milli
+                    ok = ok & (year >= 1) & day.isNotNull() & (hour <= 23) & (minute <= 59) & (second <= 59)
+                    typed[name] = F.timestamp_millis(millis)
+                    instants[name] = millis
             else:
                 typed[name] = content
             problem = F.when(~ok, _lit(rule["message"]))
@@ -333,9 +363,13 @@ def judge_json(frame: DataFrame, max_record_bytes: int, value: str = "value") ->
         F.json_object_keys(text).alias(KEYS),
     )
     parsed = F.col(PARSED)
-    problems, typed, instants = _field_checks(parsed)
+    field_columns = _field_columns(parsed)
+    split_frame = parsed_frame.select(
+        "*", *[column.alias(_COLUMN_PREFIX + key) for key, column in field_columns.items()]
+    )
+    problems, typed, instants = _field_checks(lambda key: F.col(_COLUMN_PREFIX + key))
     record_problems = _record_checks(typed, instants)
-    checked = parsed_frame.select(
+    checked = split_frame.select(
         "*",
         *[problems[name].alias(_PROBLEM_PREFIX + name) for name in fields],
         *[problem.alias(f"{_RECORD_PREFIX}{index}") for index, problem in enumerate(record_problems)],
