@@ -1,10 +1,12 @@
 /**
  * Writes the contract's artifacts for programs that do not run TypeScript (the PySpark job, the
- * Cassandra schema job): `npx tsx contracts/generate.ts` writes them, `--check` fails when a
- * checked-in file differs from what contracts/users.ts gives (the unit tests run the same check).
+ * Cassandra schema job, the DAG): `npx tsx contracts/generate.ts` writes them, `--check` fails when a
+ * checked-in file differs from what contracts/users.ts and contracts/interfaces.ts give (the unit
+ * tests run the same check). Names are relative to contracts/.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { interfaceArtifacts } from "./interface-artifacts";
 import { userAvroSchema, userCqlCreateTable, userSparkStructType } from "./users";
 
 /** Every generated artifact: file name (in contracts/) and its expected content. */
@@ -13,6 +15,7 @@ export function contractArtifacts(): Record<string, string> {
     "users.avsc": JSON.stringify(userAvroSchema(), null, 2) + "\n",
     "users.spark.json": JSON.stringify(userSparkStructType(), null, 2) + "\n",
     "users.cql": userCqlCreateTable() + "\n",
+    ...interfaceArtifacts(__dirname),
   };
 }
 
