@@ -95,7 +95,7 @@ export const sparkJobVariables = [
     name: "SCHEMA_REGISTRY_URL",
     type: "text",
     requiredWhen: { variable: "RECORD_FORMAT", values: ["avro"] },
-    doc: "Confluent-compatible Schema Registry URL (`/schemas/ids/<id>`)",
+    doc: "Confluent-compatible Schema Registry URL",
     readBy: "job",
   },
   {
@@ -227,7 +227,7 @@ export const sparkJobVariables = [
     name: "SPARK_DRIVER_HOST",
     type: "text",
     required: true,
-    doc: "this driver's address as the executors reach it (ports 7078 RPC, 7079 blocks)",
+    doc: "this driver's address as the executors reach it; they connect to its ports 7078 and 7079",
     readBy: "submit",
   },
   {
