@@ -57,20 +57,46 @@ export function fernetKeyFrom(base64: string): string {
   return Buffer.from(base64, "base64").toString("base64url").padEnd(44, "=");
 }
 
+/** The `kafka_default` connection (`AIRFLOW_CONN_KAFKA_DEFAULT`, JSON form). */
+export function kafkaConnection(bootstrapServers: string): Record<string, unknown> {
+  return { conn_type: "kafka", extra: { "bootstrap.servers": bootstrapServers } };
+}
+
+/** The `cassandra_default` connection (`AIRFLOW_CONN_CASSANDRA_DEFAULT`, JSON form): every contact point in `host`. */
+export function cassandraConnection<P>(cassandra: {
+  readonly hosts: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: P;
+  readonly keyspace: string;
+  readonly datacenter: string;
+}): Record<string, unknown> {
+  return {
+    conn_type: "cassandra",
+    host: cassandra.hosts,
+    port: cassandra.port,
+    login: cassandra.username,
+    password: cassandra.password,
+    schema: cassandra.keyspace,
+    extra: { local_dc: cassandra.datacenter },
+  };
+}
+
 /** The environment of every Airflow process (api-server, scheduler, dag-processor, triggerer, migration). */
 export function airflowEnvironment(
   settings: AirflowPipelineSettings,
   secrets: AirflowSecrets,
 ): Record<string, EnvironmentValue> {
-  const cassandraConnection = pulumi.jsonStringify({
-    conn_type: "cassandra",
-    host: settings.cassandraHosts,
-    port: settings.cassandraPort,
-    login: settings.cassandraUsername,
-    password: secrets.cassandraPassword,
-    schema: settings.cassandraKeyspace,
-    extra: { local_dc: settings.cassandraDatacenter },
-  });
+  const cassandraSecret = pulumi.jsonStringify(
+    cassandraConnection({
+      hosts: settings.cassandraHosts,
+      port: settings.cassandraPort,
+      username: settings.cassandraUsername,
+      password: secrets.cassandraPassword,
+      keyspace: settings.cassandraKeyspace,
+      datacenter: settings.cassandraDatacenter,
+    }),
+  );
   const databaseUrl = pulumi.interpolate`postgresql+psycopg2://airflow:${secrets.databasePassword}@${settings.databaseHost}:5432/airflow`;
   // PIPELINE_TARGET is required of every launcher: airflowVariablesEnvironment says so if it is missing.
   const launcher = Object.fromEntries(
@@ -89,11 +115,8 @@ export function airflowEnvironment(
     AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: "True",
     ...airflowVariablesEnvironment({
       USERS_PIPELINE_SCHEDULE: settings.schedule,
-      AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify({
-        conn_type: "kafka",
-        extra: { "bootstrap.servers": settings.bootstrapServers },
-      }),
-      AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraConnection),
+      AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(kafkaConnection(settings.bootstrapServers)),
+      AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraSecret),
       AIRFLOW_VAR_USERS_TOPIC: settings.topic,
       AIRFLOW_VAR_PRODUCER_IMAGE: settings.producerImage,
       AIRFLOW_VAR_PRODUCER_COUNT: settings.producerCount,

@@ -426,6 +426,21 @@ export function defaultOf<D extends VariableDescriptor, N extends D["name"]>(
   return descriptorOf(list, name).default;
 }
 
+/**
+ * Values written as an environment holds them (text), typed by `descriptors`: integers parsed (a
+ * text that is not one becomes NaN, which {@link environmentOf} refuses with the variable's name).
+ * For overrides that come as text (a test's extra settings, the shell).
+ */
+export function valuesFromText<D extends VariableDescriptor>(
+  descriptors: readonly D[],
+  text: Readonly<Record<string, string>>,
+): Partial<EnvironmentValues<D>> {
+  const integers = new Set(descriptors.filter((d) => d.type === "integer").map((d) => d.name));
+  return Object.fromEntries(
+    Object.entries(text).map(([name, value]) => [name, integers.has(name) ? Number(value) : value]),
+  ) as Partial<EnvironmentValues<D>>;
+}
+
 /** True when `variable` is required, given the other values (`requiredWhen`). */
 function isRequired(descriptor: VariableDescriptor, values: Readonly<Record<string, unknown>>): boolean {
   if (descriptor.required) return true;
