@@ -94,32 +94,32 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
   return [line(first ?? []), line(widths.map((width) => "-".repeat(width))), ...rest.map(line)].join("\n");
 }
 
+/** A variables table: name, default, allowed values, who reads it (`reader`), meaning. */
+function variablesTable<D extends VariableDescriptor>(
+  descriptors: readonly D[],
+  readerHeader: string,
+  reader: (descriptor: D) => string,
+): string {
+  const rows = descriptors.map((descriptor) => [
+    `\`${descriptor.name}\``,
+    defaultText(descriptor),
+    allowedText(descriptor),
+    reader(descriptor),
+    descriptor.doc,
+  ]);
+  return markdownTable(["variable", "default", "allowed", readerHeader, "meaning"], rows);
+}
+
 /** The table of the Spark job's environment (spark/README.md). */
 export function sparkJobVariablesTable(descriptors: readonly SparkJobVariable[] = sparkJobVariables): string {
-  return markdownTable(
-    ["variable", "default", "allowed", "read by", "meaning"],
-    descriptors.map((descriptor) => [
-      `\`${descriptor.name}\``,
-      defaultText(descriptor),
-      allowedText(descriptor),
-      descriptor.readBy === "job" ? "job" : "`submit.sh`",
-      descriptor.doc,
-    ]),
+  return variablesTable(descriptors, "read by", (descriptor) =>
+    descriptor.readBy === "job" ? "job" : "`submit.sh`",
   );
 }
 
 /** The table of the DAG's variables (dags/README.md). */
 export function airflowVariablesTable(descriptors: readonly AirflowVariable[] = airflowVariables): string {
-  return markdownTable(
-    ["variable", "default", "allowed", "read", "meaning"],
-    descriptors.map((descriptor) => [
-      `\`${descriptor.name}\``,
-      defaultText(descriptor),
-      allowedText(descriptor),
-      descriptor.readAt.join(", "),
-      descriptor.doc,
-    ]),
-  );
+  return variablesTable(descriptors, "read", (descriptor) => descriptor.readAt.join(", "));
 }
 
 /** `text` with its generated region's content replaced by `table`; throws when it has no region. */

@@ -11,12 +11,12 @@ import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { airflowVariables, environmentOf } from "../../contracts/interfaces";
-import { cassandraConnection, kafkaConnection } from "../../components/airflow-environment";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { repoRoot, runLogDirectory } from "../harness/lib";
 import { ensureVenv } from "../harness/services/venv";
 import { producerCli } from "../unit/producer/cli-runner";
+import { harnessConnections } from "./airflow-support";
 import type { JobOptions, JobRuntime, RunningJob } from "./spark-job-support";
 import { createUsersTable, prepareJobRuntime, startJob, tableIds } from "./spark-job-support";
 
@@ -73,7 +73,6 @@ function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record
       ([key, value]) => value !== undefined && !key.startsWith("AIRFLOW") && !key.startsWith("PRODUCER_"),
     ),
   ) as Record<string, string>;
-  const cassandra = harness.cassandra;
   return {
     ...inherited,
     AIRFLOW_HOME: mkdtempSync(join(tmpdir(), "airflow-home-")),
@@ -91,17 +90,7 @@ function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record
       AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: verifyTimeoutSeconds,
       AIRFLOW_VAR_CASSANDRA_KEYSPACE: pipeline.keyspace,
       AIRFLOW_VAR_CASSANDRA_TABLE: "users",
-      AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(kafkaConnection(pipeline.bootstrap)),
-      AIRFLOW_CONN_CASSANDRA_DEFAULT: JSON.stringify(
-        cassandraConnection({
-          hosts: cassandra.contactPoints.join(","),
-          port: cassandra.port,
-          username: cassandra.username,
-          password: cassandra.password,
-          keyspace: pipeline.keyspace,
-          datacenter: cassandra.localDataCenter,
-        }),
-      ),
+      ...harnessConnections(pipeline.bootstrap, harness.cassandra, pipeline.keyspace),
     }),
   };
 }

@@ -14,9 +14,9 @@
 import test from "ava";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cassandraConnection, kafkaConnection } from "../../components/airflow-environment";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
+import { harnessConnections } from "../e2e/airflow-support";
 import { createUsersTable, tableIds } from "../e2e/spark-job-support";
 import { startSocketProxy } from "./socket-proxy";
 import type { SocketProxy } from "./socket-proxy";
@@ -86,17 +86,7 @@ function airflowEnvironment(verifyTimeoutSeconds: number): string[] {
     AIRFLOW__CORE__EXECUTOR: "LocalExecutor",
     AIRFLOW__CORE__AUTH_MANAGER:
       "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(kafkaConnection(kafka.bootstrap)),
-    AIRFLOW_CONN_CASSANDRA_DEFAULT: JSON.stringify(
-      cassandraConnection({
-        hosts: cassandra.contactPoints.join(","),
-        port: cassandra.port,
-        username: cassandra.username,
-        password: cassandra.password,
-        keyspace,
-        datacenter: cassandra.localDataCenter,
-      }),
-    ),
+    ...harnessConnections(kafka.bootstrap, cassandra, keyspace),
     AIRFLOW_VAR_USERS_TOPIC: topic,
     AIRFLOW_VAR_CASSANDRA_KEYSPACE: keyspace,
     AIRFLOW_VAR_PRODUCER_IMAGE: producerImage,
