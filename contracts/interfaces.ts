@@ -393,11 +393,6 @@ export type LauncherVariables = {
   ]?: VariableValue<K>;
 };
 
-/** A variable of the Spark job's container, by name. */
-export type SparkJobVariableName = (typeof sparkJobVariables)[number]["name"];
-/** An Airflow variable of the DAG, by name. */
-export type AirflowVariableName = (typeof airflowVariables)[number]["name"];
-
 /** The descriptors of `list` read by `reader` (the job alone, without its entrypoint, say). */
 export function readBy<D extends SparkJobVariable, R extends SparkJobVariable["readBy"]>(
   list: readonly D[],
@@ -441,12 +436,16 @@ export function valuesFromText<D extends VariableDescriptor>(
   ) as Partial<EnvironmentValues<D>>;
 }
 
-/** True when `variable` is required, given the other values (`requiredWhen`). */
-function isRequired(descriptor: VariableDescriptor, values: Readonly<Record<string, unknown>>): boolean {
+/** True when `descriptor` is required, given the other variables' values or defaults (`requiredWhen`). */
+function isRequired(
+  descriptor: VariableDescriptor,
+  descriptors: readonly VariableDescriptor[],
+  values: Readonly<Record<string, unknown>>,
+): boolean {
   if (descriptor.required) return true;
   const when = descriptor.requiredWhen;
   if (!when) return false;
-  const other = values[when.variable];
+  const other = values[when.variable] ?? descriptors.find((d) => d.name === when.variable)?.default;
   return typeof other === "string" && when.values.includes(other);
 }
 
@@ -496,7 +495,8 @@ export function environmentOf<D extends VariableDescriptor, V = never>(
   for (const descriptor of descriptors) {
     const value = given[descriptor.name];
     if (value === undefined) {
-      if (isRequired(descriptor, given)) problems.push(`${descriptor.name} is required (${descriptor.doc})`);
+      if (isRequired(descriptor, descriptors, given))
+        problems.push(`${descriptor.name} is required (${descriptor.doc})`);
       continue;
     }
     const problem = problemOf(descriptor, value);

@@ -33,7 +33,7 @@ const sample: User = {
   event_time: "2025-01-01T00:00:00.000Z",
 };
 
-test("the checked-in artifacts (users.avsc, users.spark.json, users.cql) match the contract", (t) => {
+test("the checked-in artifacts (users.avsc, users.spark.json, users.cql, the interfaces' JSON and README tables) match their sources", (t) => {
   t.deepEqual(staleArtifacts(), [], "run: npx tsx contracts/generate.ts");
 });
 
