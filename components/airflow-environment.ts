@@ -4,6 +4,9 @@
  * (`AIRFLOW_CONN_*`, `AIRFLOW_VAR_*`, see dags/README.md).
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentValues, LauncherVariables } from "../contracts/interfaces";
+import { airflowVariables } from "../contracts/interfaces";
+import { describedEnvironment } from "./environment";
 import type { EnvironmentValue } from "./spec";
 
 /** The api-server's port. */
@@ -38,7 +41,7 @@ export interface AirflowPipelineSettings {
   readonly cassandraTable: string;
   readonly cassandraDatacenter: string;
   /** Variables of the target's container launcher (PIPELINE_TARGET, DOCKER_URL, ...). */
-  readonly launcherVariables: Readonly<Record<string, string>>;
+  readonly launcherVariables: LauncherVariables;
 }
 
 /** A secret env value: a key of the shared Airflow secret. */
@@ -54,24 +57,51 @@ export function fernetKeyFrom(base64: string): string {
   return Buffer.from(base64, "base64").toString("base64url").padEnd(44, "=");
 }
 
+/** The `kafka_default` connection (`AIRFLOW_CONN_KAFKA_DEFAULT`, JSON form). */
+export function kafkaConnection(bootstrapServers: string): Record<string, unknown> {
+  return { conn_type: "kafka", extra: { "bootstrap.servers": bootstrapServers } };
+}
+
+/** The `cassandra_default` connection (`AIRFLOW_CONN_CASSANDRA_DEFAULT`, JSON form): every contact point in `host`. */
+export function cassandraConnection<P>(cassandra: {
+  readonly hosts: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: P;
+  readonly keyspace: string;
+  readonly datacenter: string;
+}): Record<string, unknown> {
+  return {
+    conn_type: "cassandra",
+    host: cassandra.hosts,
+    port: cassandra.port,
+    login: cassandra.username,
+    password: cassandra.password,
+    schema: cassandra.keyspace,
+    extra: { local_dc: cassandra.datacenter },
+  };
+}
+
 /** The environment of every Airflow process (api-server, scheduler, dag-processor, triggerer, migration). */
 export function airflowEnvironment(
   settings: AirflowPipelineSettings,
   secrets: AirflowSecrets,
 ): Record<string, EnvironmentValue> {
-  const cassandraConnection = pulumi.jsonStringify({
-    conn_type: "cassandra",
-    host: settings.cassandraHosts,
-    port: settings.cassandraPort,
-    login: settings.cassandraUsername,
-    password: secrets.cassandraPassword,
-    schema: settings.cassandraKeyspace,
-    extra: { local_dc: settings.cassandraDatacenter },
-  });
-  const databaseUrl = pulumi.interpolate`postgresql+psycopg2://airflow:${secrets.databasePassword}@${settings.databaseHost}:5432/airflow`;
-  const variables = Object.fromEntries(
-    Object.entries(settings.launcherVariables).map(([key, value]) => [`AIRFLOW_VAR_${key}`, value]),
+  const cassandraSecret = pulumi.jsonStringify(
+    cassandraConnection({
+      hosts: settings.cassandraHosts,
+      port: settings.cassandraPort,
+      username: settings.cassandraUsername,
+      password: secrets.cassandraPassword,
+      keyspace: settings.cassandraKeyspace,
+      datacenter: settings.cassandraDatacenter,
+    }),
   );
+  const databaseUrl = pulumi.interpolate`postgresql+psycopg2://airflow:${secrets.databasePassword}@${settings.databaseHost}:5432/airflow`;
+  // PIPELINE_TARGET is required of every launcher: airflowVariablesEnvironment says so if it is missing.
+  const launcher = Object.fromEntries(
+    Object.entries(settings.launcherVariables).map(([key, value]) => [`AIRFLOW_VAR_${key}`, value]),
+  ) as Pick<AirflowVariablesValues, "AIRFLOW_VAR_PIPELINE_TARGET"> & Partial<AirflowVariablesValues>;
   return {
     AIRFLOW__CORE__EXECUTOR: "LocalExecutor",
     AIRFLOW__CORE__LOAD_EXAMPLES: "False",
@@ -83,21 +113,33 @@ export function airflowEnvironment(
     AIRFLOW__API_AUTH__JWT_SECRET: secretValue(secrets, "jwt-secret", secrets.jwtSecret),
     AIRFLOW__API__SECRET_KEY: secretValue(secrets, "api-secret-key", secrets.apiSecretKey),
     AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: "True",
-    USERS_PIPELINE_SCHEDULE: settings.schedule,
-    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify({
-      conn_type: "kafka",
-      extra: { "bootstrap.servers": settings.bootstrapServers },
+    ...airflowVariablesEnvironment({
+      USERS_PIPELINE_SCHEDULE: settings.schedule,
+      AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(kafkaConnection(settings.bootstrapServers)),
+      AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraSecret),
+      AIRFLOW_VAR_USERS_TOPIC: settings.topic,
+      AIRFLOW_VAR_PRODUCER_IMAGE: settings.producerImage,
+      AIRFLOW_VAR_PRODUCER_COUNT: settings.producerCount,
+      AIRFLOW_VAR_PRODUCER_ENV: JSON.stringify(settings.producerEnvironment),
+      AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: settings.verifyTimeoutSeconds,
+      AIRFLOW_VAR_CASSANDRA_KEYSPACE: settings.cassandraKeyspace,
+      AIRFLOW_VAR_CASSANDRA_TABLE: settings.cassandraTable,
+      ...launcher,
     }),
-    AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraConnection),
-    AIRFLOW_VAR_USERS_TOPIC: settings.topic,
-    AIRFLOW_VAR_PRODUCER_IMAGE: settings.producerImage,
-    AIRFLOW_VAR_PRODUCER_COUNT: String(settings.producerCount),
-    AIRFLOW_VAR_PRODUCER_ENV: JSON.stringify(settings.producerEnvironment),
-    AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: String(settings.verifyTimeoutSeconds),
-    AIRFLOW_VAR_CASSANDRA_KEYSPACE: settings.cassandraKeyspace,
-    AIRFLOW_VAR_CASSANDRA_TABLE: settings.cassandraTable,
-    ...variables,
   };
+}
+
+/** The values of the DAG's variables, by name (contracts/interfaces.ts). */
+export type AirflowVariablesValues = EnvironmentValues<(typeof airflowVariables)[number], EnvironmentValue>;
+
+/**
+ * The variables and connections the users_pipeline DAG reads (dags/README.md "Configuration"),
+ * checked against their descriptors ({@link describedEnvironment}); throws an error naming each bad one.
+ */
+export function airflowVariablesEnvironment(
+  values: AirflowVariablesValues,
+): Record<string, EnvironmentValue> {
+  return describedEnvironment(airflowVariables, values);
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { airflowVariables, defaultOf } from "../contracts/interfaces";
 import {
   airflowApiPort,
   airflowEnvironment,
@@ -16,6 +17,7 @@ import {
   fernetKeyFrom,
 } from "./airflow-environment";
 import type { Cassandra } from "./cassandra";
+import { withResourceError } from "./environment";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
@@ -107,9 +109,10 @@ export class Airflow extends pulumi.ComponentResource {
 
   constructor(name: string, args: AirflowArgs, opts?: pulumi.ComponentResourceOptions) {
     super("data-pipeline:airflow:Airflow", name, {}, opts);
-    const schedule = args.schedule ?? "@hourly";
-    const producerCount = args.producerCount ?? 10_000;
-    const verifyTimeoutSeconds = args.verifyTimeoutSeconds ?? 600;
+    const schedule = args.schedule ?? defaultOf(airflowVariables, "USERS_PIPELINE_SCHEDULE");
+    const producerCount = args.producerCount ?? defaultOf(airflowVariables, "AIRFLOW_VAR_PRODUCER_COUNT");
+    const verifyTimeoutSeconds =
+      args.verifyTimeoutSeconds ?? defaultOf(airflowVariables, "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS");
     const databaseStorageSize = args.databaseStorageSize ?? "5Gi";
     if (!Number.isInteger(producerCount) || producerCount < 1) {
       throw new pulumi.ResourceError(
@@ -167,26 +170,28 @@ export class Airflow extends pulumi.ComponentResource {
     this.database = args.target.deployService(databaseSpec, this);
 
     const launcher = args.target.containerLauncher(this);
-    const environment = airflowEnvironment(
-      {
-        databaseHost: args.target.replicaHost("airflow-postgres", 0),
-        apiServerHost: args.target.serviceHost("airflow-api-server"),
-        schedule,
-        bootstrapServers: args.kafka.bootstrapServers,
-        topic: args.topic.topicName,
-        producerImage: args.producer.image,
-        producerEnvironment: args.producer.environment,
-        producerCount,
-        verifyTimeoutSeconds,
-        cassandraHosts: args.cassandra.contactPoints,
-        cassandraPort: args.cassandra.port,
-        cassandraUsername: args.cassandra.appUsername,
-        cassandraKeyspace: args.cassandra.keyspace,
-        cassandraTable: args.cassandra.table,
-        cassandraDatacenter: args.cassandra.datacenter,
-        launcherVariables: launcher.variables,
-      },
-      secrets,
+    const environment = withResourceError(this, `Unable to create Airflow ${name}: the DAG's variables`, () =>
+      airflowEnvironment(
+        {
+          databaseHost: args.target.replicaHost("airflow-postgres", 0),
+          apiServerHost: args.target.serviceHost("airflow-api-server"),
+          schedule,
+          bootstrapServers: args.kafka.bootstrapServers,
+          topic: args.topic.topicName,
+          producerImage: args.producer.image,
+          producerEnvironment: args.producer.environment,
+          producerCount,
+          verifyTimeoutSeconds,
+          cassandraHosts: args.cassandra.contactPoints,
+          cassandraPort: args.cassandra.port,
+          cassandraUsername: args.cassandra.appUsername,
+          cassandraKeyspace: args.cassandra.keyspace,
+          cassandraTable: args.cassandra.table,
+          cassandraDatacenter: args.cassandra.datacenter,
+          launcherVariables: launcher.variables,
+        },
+        secrets,
+      ),
     );
 
     // The migration job is the first user of the shared secret, so it declares every key of it.

@@ -17,4 +17,5 @@ export * from "./spark-cluster";
 export * from "./spark-streaming-job";
 export * from "./producer";
 export * from "./airflow-environment";
+export { describedEnvironment } from "./environment";
 export * from "./airflow";

@@ -5,6 +5,7 @@
  * the producer image.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { defaultOf, sparkJobVariables } from "../contracts/interfaces";
 import type { AirflowArgs } from "./airflow";
 import { Airflow } from "./airflow";
 import type { CassandraArgs } from "./cassandra";
@@ -104,7 +105,7 @@ export class StreamingPipeline extends pulumi.ComponentResource {
     super("data-pipeline:pipeline:StreamingPipeline", name, {}, opts);
     const version = args.confluentVersion ?? confluentPlatformVersion;
     const kafkaArgs = args.kafka ?? {};
-    const topics = args.topics ?? [{ topicName: "users_created" }];
+    const topics = args.topics ?? [{ topicName: defaultOf(sparkJobVariables, "KAFKA_TOPIC") }];
     const controlCenter = args.controlCenter ?? {};
     const mode = kafkaArgs.mode ?? "zookeeper";
     const child = { parent: this };

@@ -7,7 +7,10 @@
  * Cassandra connector jars baked in (no ivy resolution at run time).
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentValues } from "../contracts/interfaces";
+import { boundsText, defaultOf, descriptorOf, sparkJobVariables } from "../contracts/interfaces";
 import type { Cassandra } from "./cassandra";
+import { describedEnvironment, withResourceError } from "./environment";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
@@ -20,8 +23,8 @@ import { sparkUser } from "./versions";
 /** Driver RPC, block manager and UI ports (fixed so executors can reach the driver). */
 export const driverPorts = { driver: 7078, blockManager: 7079, ui: 4040 } as const;
 
-/** Record encodings the job decodes. */
-export type RecordFormat = "json" | "avro";
+/** Record encodings the job decodes (`RECORD_FORMAT`). */
+export type RecordFormat = StreamingJobEnvironmentValues["RECORD_FORMAT"] & string;
 
 /** Arguments of {@link SparkStreamingJob}. */
 export interface SparkStreamingJobArgs {
@@ -79,50 +82,20 @@ export function buildStreamingJobImage(
   );
 }
 
-/** The job's environment contract (see spark/README.md). */
-export function streamingJobEnvironment(settings: {
-  readonly bootstrapServers: string;
-  readonly topic: string;
-  readonly deadLetterTopic: string;
-  readonly recordFormat: RecordFormat;
-  readonly schemaRegistryUrl: string | undefined;
-  readonly cassandraHosts: string;
-  readonly cassandraPort: number;
-  readonly cassandraUsername: string;
-  readonly cassandraPassword: EnvironmentValue;
-  readonly datacenter: string;
-  readonly keyspace: string;
-  readonly table: string;
-  readonly triggerInterval: string;
-  readonly maxOffsetsPerTrigger: number;
-  readonly batchAttemptTimeoutSeconds: number;
-  readonly masterUrl: string;
-  readonly executorCores: number;
-  readonly executorMemoryMiB: number;
-}): Record<string, EnvironmentValue> {
-  return {
-    KAFKA_BOOTSTRAP_SERVERS: settings.bootstrapServers,
-    KAFKA_TOPIC: settings.topic,
-    DLQ_TOPIC: settings.deadLetterTopic,
-    STARTING_OFFSETS: "earliest",
-    MAX_OFFSETS_PER_TRIGGER: String(settings.maxOffsetsPerTrigger),
-    RECORD_FORMAT: settings.recordFormat,
-    ...(settings.schemaRegistryUrl ? { SCHEMA_REGISTRY_URL: settings.schemaRegistryUrl } : {}),
-    CASSANDRA_HOSTS: settings.cassandraHosts,
-    CASSANDRA_PORT: String(settings.cassandraPort),
-    CASSANDRA_USERNAME: settings.cassandraUsername,
-    CASSANDRA_PASSWORD: settings.cassandraPassword,
-    CASSANDRA_LOCAL_DC: settings.datacenter,
-    CASSANDRA_KEYSPACE: settings.keyspace,
-    CASSANDRA_TABLE: settings.table,
-    CHECKPOINT_DIR: "/checkpoints/users-stream",
-    TRIGGER_INTERVAL: settings.triggerInterval,
-    BATCH_ATTEMPT_TIMEOUT_SECONDS: String(settings.batchAttemptTimeoutSeconds),
-    SPARK_MASTER_URL: settings.masterUrl,
-    SPARK_DRIVER_HOST: { perReplica: (replica) => replica.host },
-    SPARK_EXECUTOR_CORES: String(settings.executorCores),
-    SPARK_EXECUTOR_MEMORY: `${settings.executorMemoryMiB}m`,
-  };
+/** The values of the job container's environment, by variable name (contracts/interfaces.ts). */
+export type StreamingJobEnvironmentValues = EnvironmentValues<
+  (typeof sparkJobVariables)[number],
+  EnvironmentValue
+>;
+
+/**
+ * The job container's environment (spark/README.md "Environment"), checked against its descriptors
+ * ({@link describedEnvironment}); throws an error naming each bad variable.
+ */
+export function streamingJobEnvironment(
+  values: StreamingJobEnvironmentValues,
+): Record<string, EnvironmentValue> {
+  return describedEnvironment(sparkJobVariables, values);
 }
 
 /** The users stream: Kafka topic -> validation -> Cassandra (+ dead-letter topic). */
@@ -136,10 +109,12 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: SparkStreamingJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("data-pipeline:spark-streaming-job:SparkStreamingJob", name, {}, opts);
-    const recordFormat = args.recordFormat ?? "json";
-    const triggerInterval = args.triggerInterval ?? "5 seconds";
-    const maxOffsetsPerTrigger = args.maxOffsetsPerTrigger ?? 100_000;
-    const batchAttemptTimeoutSeconds = args.batchAttemptTimeoutSeconds ?? 300;
+    const recordFormat: RecordFormat = args.recordFormat ?? defaultOf(sparkJobVariables, "RECORD_FORMAT");
+    const triggerInterval = args.triggerInterval ?? defaultOf(sparkJobVariables, "TRIGGER_INTERVAL");
+    const maxOffsetsPerTrigger =
+      args.maxOffsetsPerTrigger ?? defaultOf(sparkJobVariables, "MAX_OFFSETS_PER_TRIGGER");
+    const batchAttemptTimeoutSeconds =
+      args.batchAttemptTimeoutSeconds ?? defaultOf(sparkJobVariables, "BATCH_ATTEMPT_TIMEOUT_SECONDS");
     const executorCores = args.executorCores ?? args.cluster.workerCores;
     const executorMemoryMiB = args.executorMemoryMiB ?? args.cluster.workerMemoryMiB;
     const checkpointSize = args.checkpointSize ?? "5Gi";
@@ -150,13 +125,14 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
         this,
       );
     }
+    const timeout = descriptorOf(sparkJobVariables, "BATCH_ATTEMPT_TIMEOUT_SECONDS");
     if (
       !Number.isInteger(batchAttemptTimeoutSeconds) ||
-      batchAttemptTimeoutSeconds < 10 ||
-      batchAttemptTimeoutSeconds > 86_400
+      batchAttemptTimeoutSeconds < timeout.minimum ||
+      batchAttemptTimeoutSeconds > timeout.maximum
     ) {
       throw new pulumi.ResourceError(
-        `Unable to create SparkStreamingJob ${name}: batchAttemptTimeoutSeconds ${batchAttemptTimeoutSeconds} is not an integer from 10 to 86400 (the job refuses less than 10).`,
+        `Unable to create SparkStreamingJob ${name}: batchAttemptTimeoutSeconds ${batchAttemptTimeoutSeconds} is not an integer ${boundsText(timeout)} (the job refuses anything else).`,
         this,
       );
     }
@@ -182,32 +158,37 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
       entrypoint: ["/opt/app/submit.sh"],
       replicas: 1,
       stateful: true,
-      env: streamingJobEnvironment({
-        bootstrapServers: args.kafka.bootstrapServers,
-        topic: args.topic.topicName,
-        deadLetterTopic: this.deadLetterTopic,
-        recordFormat,
-        schemaRegistryUrl: args.schemaRegistry?.url,
-        cassandraHosts: args.cassandra.contactPoints,
-        cassandraPort: args.cassandra.port,
-        cassandraUsername: args.cassandra.appUsername,
-        cassandraPassword: {
-          secret: {
-            secretName: args.cassandra.credentialsSecret,
-            key: "app-password",
-            value: args.cassandra.appPassword,
+      env: withResourceError(this, `Unable to create SparkStreamingJob ${name}: its environment`, () =>
+        streamingJobEnvironment({
+          KAFKA_BOOTSTRAP_SERVERS: args.kafka.bootstrapServers,
+          KAFKA_TOPIC: args.topic.topicName,
+          DLQ_TOPIC: this.deadLetterTopic,
+          STARTING_OFFSETS: "earliest",
+          MAX_OFFSETS_PER_TRIGGER: maxOffsetsPerTrigger,
+          RECORD_FORMAT: recordFormat,
+          SCHEMA_REGISTRY_URL: args.schemaRegistry?.url,
+          CASSANDRA_HOSTS: args.cassandra.contactPoints,
+          CASSANDRA_PORT: args.cassandra.port,
+          CASSANDRA_USERNAME: args.cassandra.appUsername,
+          CASSANDRA_PASSWORD: {
+            secret: {
+              secretName: args.cassandra.credentialsSecret,
+              key: "app-password",
+              value: args.cassandra.appPassword,
+            },
           },
-        },
-        datacenter: args.cassandra.datacenter,
-        keyspace: args.cassandra.keyspace,
-        table: args.cassandra.table,
-        triggerInterval,
-        maxOffsetsPerTrigger,
-        batchAttemptTimeoutSeconds,
-        masterUrl: args.cluster.masterUrl,
-        executorCores,
-        executorMemoryMiB,
-      }),
+          CASSANDRA_LOCAL_DC: args.cassandra.datacenter,
+          CASSANDRA_KEYSPACE: args.cassandra.keyspace,
+          CASSANDRA_TABLE: args.cassandra.table,
+          CHECKPOINT_DIR: "/checkpoints/users-stream",
+          TRIGGER_INTERVAL: triggerInterval,
+          BATCH_ATTEMPT_TIMEOUT_SECONDS: batchAttemptTimeoutSeconds,
+          SPARK_MASTER_URL: args.cluster.masterUrl,
+          SPARK_DRIVER_HOST: { perReplica: (replica) => replica.host },
+          SPARK_EXECUTOR_CORES: executorCores,
+          SPARK_EXECUTOR_MEMORY: `${executorMemoryMiB}m`,
+        }),
+      ),
       ports: [
         { name: "driver", containerPort: driverPorts.driver },
         { name: "block-manager", containerPort: driverPorts.blockManager },

@@ -5,6 +5,7 @@
  * `KubernetesTarget` (under infra/) implement it; another platform implements the same methods.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { LauncherVariables } from "../contracts/interfaces";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload } from "./spec";
 
 /**
@@ -12,8 +13,11 @@ import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload } from "./spec";
  * variables its tasks read, the identity its launching process runs as, and what it waits for.
  */
 export interface ContainerLauncher {
-  /** `PIPELINE_TARGET`, endpoints and names the tasks need (become `AIRFLOW_VAR_*`). */
-  readonly variables: Readonly<Record<string, string>>;
+  /**
+   * `PIPELINE_TARGET`, endpoints and names the tasks need (become `AIRFLOW_VAR_*`); the names and
+   * values the DAG reads are those of `airflowVariables` in contracts/interfaces.ts.
+   */
+  readonly variables: LauncherVariables;
   /** Identity the launching workload runs as (a Kubernetes ServiceAccount allowed to manage pods). */
   readonly serviceAccount?: string;
   /** Something the launching workload waits for (a Docker API proxy). */

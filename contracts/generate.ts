@@ -1,10 +1,12 @@
 /**
  * Writes the contract's artifacts for programs that do not run TypeScript (the PySpark job and its
- * record rules, the Cassandra schema job): `npx tsx contracts/generate.ts` writes them, `--check` fails when a
- * checked-in file differs from what contracts/users.ts gives (the unit tests run the same check).
+ * record rules, the Cassandra schema job, the DAG): `npx tsx contracts/generate.ts` writes them, `--check` fails when a
+ * checked-in file differs from what contracts/users.ts and contracts/interfaces.ts give (the unit
+ * tests run the same check). Names are relative to contracts/.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { interfaceArtifacts } from "./interface-artifacts";
 import { userRules } from "./rules";
 import { userAvroSchema, userCqlCreateTable, userSparkStructType } from "./users";
 
@@ -15,6 +17,7 @@ export function contractArtifacts(): Record<string, string> {
     "users.spark.json": JSON.stringify(userSparkStructType(), null, 2) + "\n",
     "users.cql": userCqlCreateTable() + "\n",
     "users.rules.json": JSON.stringify(userRules, null, 2) + "\n",
+    ...interfaceArtifacts(__dirname),
   };
 }
 

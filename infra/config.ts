@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { airflowVariables, defaultOf, descriptorOf, sparkJobVariables } from "../contracts/interfaces";
 
 /** The config namespace (the Pulumi project name). */
 export const configNamespace = "data-pipeline";
@@ -138,9 +139,13 @@ const streamingJobSchema = z.strictObject({
   triggerInterval: pattern(
     /^[1-9][0-9]* (second|seconds|minute|minutes)$/,
     'a Spark trigger interval such as "5 seconds" or "1 minute"',
-  ).default("5 seconds"),
-  maxOffsetsPerTrigger: integer(100, 100_000_000).default(100_000),
-  batchAttemptTimeoutSeconds: integer(10, 86_400).default(300),
+  ).default(defaultOf(sparkJobVariables, "TRIGGER_INTERVAL")),
+  maxOffsetsPerTrigger: integer(100, 100_000_000).default(
+    defaultOf(sparkJobVariables, "MAX_OFFSETS_PER_TRIGGER"),
+  ),
+  batchAttemptTimeoutSeconds: integer(10, 86_400).default(
+    defaultOf(sparkJobVariables, "BATCH_ATTEMPT_TIMEOUT_SECONDS"),
+  ),
   executorCores: integer(1, 64).optional(),
   executorMemoryMiB: memoryMiB(512).optional(),
   checkpointSize: storageSize.default("5Gi"),
@@ -150,9 +155,11 @@ const airflowSchema = z.strictObject({
   schedule: pattern(
     /^(@(once|hourly|daily|weekly|monthly|yearly|continuous)|(\S+\s+){4}\S+)$/,
     "a cron expression (5 fields) or a preset such as @hourly",
-  ).default("@hourly"),
-  producerCount: integer(1, 100_000_000).default(10_000),
-  verifyTimeoutSeconds: integer(30, 86_400).default(600),
+  ).default(defaultOf(airflowVariables, "USERS_PIPELINE_SCHEDULE")),
+  producerCount: integer(1, 100_000_000).default(defaultOf(airflowVariables, "AIRFLOW_VAR_PRODUCER_COUNT")),
+  verifyTimeoutSeconds: integer(30, 86_400).default(
+    defaultOf(airflowVariables, "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS"),
+  ),
   hostPort: port.default(8088),
   databaseStorageSize: storageSize.default("5Gi"),
 });
@@ -185,6 +192,9 @@ const kubernetesSchema = z.strictObject({
   imageRegistry: z.string({ error: "a registry prefix such as ghcr.io/acme" }).min(1).optional(),
 });
 
+/** The record formats the Spark job decodes (its `RECORD_FORMAT`). */
+const recordFormats = descriptorOf(sparkJobVariables, "RECORD_FORMAT").values;
+
 const stackSchema = z
   .strictObject({
     target: z.enum(["docker", "kubernetes"], { error: '"docker" or "kubernetes"' }),
@@ -199,8 +209,10 @@ const stackSchema = z
     topics: z
       .array(topicSchema, { error: "a list of topics" })
       .min(1, { error: "at least one topic" })
-      .default([topicSchema.parse({ name: "users_created" })]),
-    recordFormat: z.enum(["json", "avro"], { error: '"json" or "avro"' }).default("json"),
+      .default([topicSchema.parse({ name: defaultOf(sparkJobVariables, "KAFKA_TOPIC") })]),
+    recordFormat: z
+      .enum(recordFormats, { error: recordFormats.map((format) => `"${format}"`).join(" or ") })
+      .default(defaultOf(sparkJobVariables, "RECORD_FORMAT")),
     /** PEM CA bundle for image builds (BuildKit secret `ca-bundle`), e.g. behind a TLS-intercepting proxy. */
     buildCaBundle: caBundlePath.optional(),
     cassandra: cassandraSchema.default(cassandraSchema.parse({})),

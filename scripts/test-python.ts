@@ -59,12 +59,16 @@ function contractTestsOnJobPython(): number {
     writeFileSync(stamp, requirements.join("\n"));
   }
   process.stdout.write(
-    "test:python: spark: pytest tests/test_contract.py on Python 3.10 (the job image's)\n",
+    "test:python: spark: pytest tests/test_contract.py tests/test_cases.py on Python 3.10 (the job image's)\n",
   );
-  const result = spawnSync(python, ["-m", "pytest", "-p", "no:cacheprovider", "tests/test_contract.py"], {
-    cwd: join(repoRoot(), "spark"),
-    stdio: "inherit",
-  });
+  const result = spawnSync(
+    python,
+    ["-m", "pytest", "-p", "no:cacheprovider", "tests/test_contract.py", "tests/test_cases.py"],
+    {
+      cwd: join(repoRoot(), "spark"),
+      stdio: "inherit",
+    },
+  );
   return result.status ?? 1;
 }
 

@@ -6,17 +6,17 @@
 # the workers need no ivy and no extra jars. Everything else comes from the environment (see README).
 set -euo pipefail
 
-require() {
-  if [ -z "${!1:-}" ]; then
-    echo "users-stream: missing required environment variable $1 ($2)" >&2
-    exit 2
-  fi
-}
-require SPARK_MASTER_URL "Spark master URL, spark://host:7077"
-require SPARK_DRIVER_HOST "this driver's address as the executors reach it"
-
-app=/opt/app
+app="$(cd "$(dirname "$0")" && pwd)"
 spark_home="${SPARK_HOME:-/opt/spark}"
+
+# The variables spark-submit needs, with the defaults and the checks of the job's environment
+# descriptors (users_stream/spark-job.environment.json, from contracts/interfaces.ts): a missing
+# required one is one line on stderr and exit status 2.
+settings=$(PYTHONPATH="$app${PYTHONPATH:+:$PYTHONPATH}" python3 -m users_stream.config \
+  SPARK_MASTER_URL SPARK_DRIVER_HOST KAFKA_TOPIC SPARK_EXECUTOR_CORES SPARK_EXECUTOR_MEMORY SPARK_CORES_MAX) \
+  || exit $?
+eval "$settings"
+
 jars=""
 if [ -f "$app/connector-jars.txt" ]; then
   jars=$(sed "s#^#$spark_home/jars/#" "$app/connector-jars.txt" | paste -sd, -)
@@ -25,14 +25,14 @@ fi
 exec "$spark_home/bin/spark-submit" \
   --master "$SPARK_MASTER_URL" \
   --deploy-mode client \
-  --name "users-stream-${KAFKA_TOPIC:-users_created}" \
+  --name "users-stream-$KAFKA_TOPIC" \
   --conf "spark.driver.host=$SPARK_DRIVER_HOST" \
   --conf spark.driver.port=7078 \
   --conf spark.blockManager.port=7079 \
   --conf spark.driver.bindAddress=0.0.0.0 \
-  --conf "spark.executor.cores=${SPARK_EXECUTOR_CORES:-1}" \
-  --conf "spark.executor.memory=${SPARK_EXECUTOR_MEMORY:-1g}" \
-  --conf "spark.cores.max=${SPARK_CORES_MAX:-${SPARK_EXECUTOR_CORES:-1}}" \
+  --conf "spark.executor.cores=$SPARK_EXECUTOR_CORES" \
+  --conf "spark.executor.memory=$SPARK_EXECUTOR_MEMORY" \
+  --conf "spark.cores.max=$SPARK_CORES_MAX" \
   ${jars:+--jars "$jars"} \
   --py-files "$app/users_stream.zip" \
   "$app/main.py"

@@ -19,17 +19,17 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 if str(DAGS_FOLDER) not in sys.path:
     sys.path.insert(0, str(DAGS_FOLDER))
 
-# What the Airflow component sets for every target; tests add the target-specific ones.
+from users_pipeline_tasks.variables import described  # noqa: E402 (needs the path above)
+
+# What the Airflow component sets for every target: the defaults of airflow-variables.json
+# (contracts/interfaces.ts), then values of these tests; tests add the target-specific ones.
 BASE_ENVIRONMENT = {
+    **{name: str(entry["default"]) for name, entry in described().items() if entry["default"] is not None},
     "USERS_PIPELINE_SCHEDULE": "*/15 * * * *",
-    "AIRFLOW_VAR_USERS_TOPIC": "users",
     "AIRFLOW_VAR_PRODUCER_IMAGE": "registry.example/data-pipeline-producer:0.1.0",
-    "AIRFLOW_VAR_PRODUCER_COUNT": "1000",
-    "AIRFLOW_VAR_PRODUCER_ENV": '{"PRODUCER_BROKERS": "kafka:9092", "PRODUCER_TOPIC": "users", '
+    "AIRFLOW_VAR_PRODUCER_ENV": '{"PRODUCER_BROKERS": "kafka:9092", "PRODUCER_TOPIC": "users_created", '
     '"PRODUCER_FORMAT": "avro", "PRODUCER_SCHEMA_REGISTRY": "http://schema-registry:8081"}',
-    "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS": "300",
     "AIRFLOW_VAR_CASSANDRA_KEYSPACE": "pipeline",
-    "AIRFLOW_VAR_CASSANDRA_TABLE": "users",
 }
 
 TARGET_ENVIRONMENT = {
@@ -37,10 +37,7 @@ TARGET_ENVIRONMENT = {
         "AIRFLOW_VAR_DOCKER_URL": "tcp://docker-socket-proxy:2375",
         "AIRFLOW_VAR_DOCKER_NETWORK": "data-pipeline",
     },
-    "kubernetes": {
-        "AIRFLOW_VAR_KUBERNETES_NAMESPACE": "data-pipeline",
-        "AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT": "producer",
-    },
+    "kubernetes": {"AIRFLOW_VAR_KUBERNETES_NAMESPACE": "data-pipeline"},
     "local": {"AIRFLOW_VAR_PRODUCER_COMMAND": '["npx", "tsx", "producer/src/cli.ts"]'},
 }
 

@@ -56,7 +56,7 @@ def test_every_task_has_retries_and_an_execution_timeout(
     expected = {
         "check_sources": (3, timedelta(seconds=30), timedelta(minutes=5)),
         "produce": (1, timedelta(minutes=1), timedelta(minutes=30)),
-        "verify_rows": (1, timedelta(seconds=10), timedelta(seconds=300) + timedelta(minutes=2)),
+        "verify_rows": (1, timedelta(seconds=10), timedelta(seconds=600) + timedelta(minutes=2)),
     }
     for task in dag.tasks:
         assert (task.retries, task.retry_delay, task.execution_timeout) == expected[task.task_id]
@@ -109,7 +109,7 @@ def test_docker_produce_uses_the_socket_proxy_and_runs_non_root(pipeline_env: py
     assert task.image == "{{ var.value.producer_image }}"
     assert task.environment == {
         "PRODUCER_BROKERS": "kafka:9092",
-        "PRODUCER_TOPIC": "users",
+        "PRODUCER_TOPIC": "users_created",
         "PRODUCER_FORMAT": "avro",
         "PRODUCER_SCHEMA_REGISTRY": "http://schema-registry:8081",
         "PRODUCER_COUNT": "{{ ti.xcom_pull(task_ids='check_sources')['count'] }}",
@@ -119,7 +119,8 @@ def test_docker_produce_uses_the_socket_proxy_and_runs_non_root(pipeline_env: py
 def test_kubernetes_produce_is_namespaced_limited_and_non_root(pipeline_env: pytest.MonkeyPatch) -> None:
     task = load_dag(pipeline_env, "kubernetes").get_task("produce")
     assert task.namespace == "data-pipeline"
-    assert task.service_account_name == "producer"
+    assert task.service_account_name is None  # the namespace's default: the producer needs no API access
+    assert task.automount_service_account_token is False
     assert task.image == "{{ var.value.producer_image }}"
     assert task.in_cluster is True
     assert task.container_resources.limits == {"cpu": "1", "memory": "512Mi"}

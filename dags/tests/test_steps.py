@@ -15,8 +15,8 @@ from users_pipeline_tasks.cassandra import split_hosts
 from users_pipeline_tasks.settings import (
     SettingsError,
     cql_identifier,
+    integer_value,
     load_settings,
-    positive_int,
     producer_command,
     producer_environment,
 )
@@ -33,9 +33,8 @@ def test_load_settings_per_target() -> None:
     settings = load_settings(env)
     assert settings.target == "kubernetes"
     assert settings.schedule == "@hourly"
-    assert settings.verify_timeout == timedelta(seconds=300)
+    assert settings.verify_timeout == timedelta(seconds=600)  # the Airflow component's default
     assert settings.kubernetes_namespace == "data-pipeline"
-    assert settings.service_account == "producer"
     docker = load_settings({"AIRFLOW_VAR_PIPELINE_TARGET": "docker"})
     assert docker.docker_url == "tcp://docker-socket-proxy:2375"
     assert docker.docker_network is None
@@ -47,15 +46,15 @@ def test_unknown_target_is_refused(target: str) -> None:
         load_settings({"AIRFLOW_VAR_PIPELINE_TARGET": target})
 
 
-@pytest.mark.parametrize(("text", "value"), [(None, 7), ("", 7), (" 12 ", 12), ("1", 1)])
-def test_positive_int(text: str | None, value: int) -> None:
-    assert positive_int("X", text, 7) == value
+@pytest.mark.parametrize(("text", "value"), [(None, 10_000), ("", 10_000), (" 12 ", 12), ("1", 1)])
+def test_integer_value(text: str | None, value: int) -> None:
+    assert integer_value("AIRFLOW_VAR_PRODUCER_COUNT", text) == value
 
 
 @pytest.mark.parametrize("text", ["0", "-3", "ten", "1.5"])
-def test_positive_int_refuses(text: str) -> None:
-    with pytest.raises(SettingsError, match="Set X to a positive integer"):
-        positive_int("X", text, 7)
+def test_integer_value_refuses(text: str) -> None:
+    with pytest.raises(SettingsError, match="Set AIRFLOW_VAR_PRODUCER_COUNT to an integer >= 1"):
+        integer_value("AIRFLOW_VAR_PRODUCER_COUNT", text)
 
 
 def test_cql_identifier() -> None:

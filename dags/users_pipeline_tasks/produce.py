@@ -2,8 +2,9 @@
 
 - docker: DockerOperator through the Docker socket proxy (``AIRFLOW_VAR_DOCKER_URL``), on the
   stack's network, container removed afterwards, as the image's unprivileged user.
-- kubernetes: KubernetesPodOperator in ``AIRFLOW_VAR_KUBERNETES_NAMESPACE`` with the producer's
-  ServiceAccount, requests and limits, a non-root, read-only, capability-free security context.
+- kubernetes: KubernetesPodOperator in ``AIRFLOW_VAR_KUBERNETES_NAMESPACE``, without a Kubernetes API
+  token (the producer only talks to Kafka), requests and limits, a non-root, read-only,
+  capability-free security context.
 - local: the producer CLI (``AIRFLOW_VAR_PRODUCER_COMMAND``) as a child process of the task.
 
 The image, the record count and the ``PRODUCER_*`` environment are the same for all three.
@@ -19,10 +20,11 @@ from airflow.sdk import BaseOperator
 
 from users_pipeline_tasks.settings import PipelineSettings
 from users_pipeline_tasks.steps import CHECK_TASK_ID, produce_local
+from users_pipeline_tasks.variables import airflow_key
 
 PRODUCE_TASK_ID = "produce"
 PRODUCER_UID = 1000  # the `node` user of the producer image (node:22 bookworm-slim)
-PRODUCER_IMAGE_TEMPLATE = "{{ var.value.producer_image }}"
+PRODUCER_IMAGE_TEMPLATE = "{{ var.value." + airflow_key("AIRFLOW_VAR_PRODUCER_IMAGE") + " }}"
 COUNT_TEMPLATE = "{{ ti.xcom_pull(task_ids='" + CHECK_TASK_ID + "')['count'] }}"
 
 
@@ -59,7 +61,9 @@ def kubernetes_produce(settings: PipelineSettings, **task_args: Any) -> BaseOper
         task_id=PRODUCE_TASK_ID,
         name="users-producer",
         namespace=settings.kubernetes_namespace,
-        service_account_name=settings.service_account,
+        # The namespace's default ServiceAccount, without its token: the producer never calls the
+        # Kubernetes API (only the scheduler's pod-launcher account does, to start this pod).
+        automount_service_account_token=False,
         image=PRODUCER_IMAGE_TEMPLATE,
         env_vars=producer_container_env(settings),
         in_cluster=True,

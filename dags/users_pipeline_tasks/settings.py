@@ -4,7 +4,8 @@ The Airflow component sets the same environment in every Airflow process (dag-pr
 scheduler, workers), so what shapes the DAG (schedule, target, the fields of an operator that
 are not templated) is read from ``os.environ`` when the file is parsed. Values that only matter
 when a task runs are read then, as Airflow Variables (the ``AIRFLOW_VAR_*`` environment variables
-are Airflow's environment secrets backend).
+are Airflow's environment secrets backend). Their names, defaults and which are required come from
+contracts/interfaces.ts, through ``airflow-variables.json`` (see variables.py).
 """
 
 from __future__ import annotations
@@ -13,20 +14,17 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, cast
 
+from users_pipeline_tasks.variables import airflow_key, default_text, described, descriptor, required_when
+
 Target = Literal["docker", "kubernetes", "local"]
-TARGETS: tuple[Target, ...] = ("docker", "kubernetes", "local")
 
 DAG_ID = "users_pipeline"
-DEFAULT_SCHEDULE = "@hourly"
-DEFAULT_VERIFY_TIMEOUT_SECONDS = 300
-DEFAULT_PRODUCER_COUNT = 1000
-DEFAULT_DOCKER_URL = "tcp://docker-socket-proxy:2375"
-KAFKA_CONN_ID = "kafka_default"
-CASSANDRA_CONN_ID = "cassandra_default"
+KAFKA_CONN_ID = airflow_key("AIRFLOW_CONN_KAFKA_DEFAULT")
+CASSANDRA_CONN_ID = airflow_key("AIRFLOW_CONN_CASSANDRA_DEFAULT")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,47}$")
 
@@ -39,16 +37,20 @@ def _error(reason: str, fix: str) -> SettingsError:
     return SettingsError(f"Unable to build DAG {DAG_ID}: {reason}. {fix}")
 
 
-def positive_int(name: str, text: str | None, default: int) -> int:
-    """``text`` as a positive integer, ``default`` when unset or empty."""
-    if text is None or text.strip() == "":
-        return default
+def integer_value(name: str, text: str | None) -> int:
+    """``text`` as an integer within the bounds of variable ``name``, its default when unset or empty."""
+    entry = descriptor(name)
+    raw = text.strip() if text is not None and text.strip() else default_text(name)
+    bounds = [
+        (sign, entry[key]) for sign, key in ((">=", "minimum"), ("<=", "maximum")) if entry[key] is not None
+    ]
     try:
-        value = int(text)
+        value = int(raw)
     except ValueError:
-        value = 0
-    if value <= 0:
-        raise _error(f"{name} is {text!r}", f"Set {name} to a positive integer")
+        value = None
+    if value is None or not all(value >= bound if sign == ">=" else value <= bound for sign, bound in bounds):
+        wanted = " and ".join(f"{sign} {bound}" for sign, bound in bounds)
+        raise _error(f"{name} is {text!r}", f"Set {name} to an integer {wanted}".rstrip())
     return value
 
 
@@ -65,7 +67,7 @@ def cql_identifier(name: str, value: str) -> str:
 def producer_environment(text: str | None) -> dict[str, str]:
     """The ``PRODUCER_*`` variables from ``AIRFLOW_VAR_PRODUCER_ENV`` (a JSON object)."""
     if text is None or text.strip() == "":
-        return {}
+        text = default_text("AIRFLOW_VAR_PRODUCER_ENV")
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
@@ -111,11 +113,10 @@ class PipelineSettings:
     target: Target
     schedule: str
     verify_timeout: timedelta
-    docker_url: str = DEFAULT_DOCKER_URL
-    docker_network: str | None = None
-    kubernetes_namespace: str | None = None
-    service_account: str | None = None
-    producer_env: Mapping[str, str] = field(default_factory=dict)
+    docker_url: str
+    docker_network: str | None
+    kubernetes_namespace: str | None
+    producer_env: Mapping[str, str]
 
     @property
     def verify_execution_timeout(self) -> timedelta:
@@ -123,40 +124,42 @@ class PipelineSettings:
         return self.verify_timeout + timedelta(minutes=2)
 
 
+def parse_time_values(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables read at parse time: set (stripped) or default; enums and required ones checked."""
+    names = [name for name, entry in described().items() if "parse" in entry["readAt"]]
+    values = {name: env.get(name, "").strip() or default_text(name) for name in names}
+    for name in names:
+        allowed = descriptor(name)["values"]
+        if allowed and values[name] not in allowed:
+            raise _error(f"{name} is {values[name]!r}", f"Set it to one of {', '.join(allowed)}")
+    for name in names:
+        reason = required_when(name, values)
+        if reason and not values[name]:
+            raise _error(f"{name} is not set ({reason})", f"Set it to {descriptor(name)['doc']}")
+    return values
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
     """Reads and validates the parse-time settings; raises :class:`SettingsError` on a bad value."""
     env = os.environ if environ is None else environ
-    target_text = env.get("AIRFLOW_VAR_PIPELINE_TARGET", "").strip()
-    if target_text not in TARGETS:
-        raise _error(
-            f"AIRFLOW_VAR_PIPELINE_TARGET is {target_text!r}",
-            f"Set it to one of {', '.join(TARGETS)}",
-        )
-    target = cast(Target, target_text)
-    schedule = env.get("USERS_PIPELINE_SCHEDULE", "").strip() or DEFAULT_SCHEDULE
-    verify_seconds = positive_int(
-        "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS",
-        env.get("AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS"),
-        DEFAULT_VERIFY_TIMEOUT_SECONDS,
-    )
+    values = parse_time_values(env)
+    target = cast(Target, values["AIRFLOW_VAR_PIPELINE_TARGET"])
     settings = PipelineSettings(
         target=target,
-        schedule=schedule,
-        verify_timeout=timedelta(seconds=verify_seconds),
-        docker_url=env.get("AIRFLOW_VAR_DOCKER_URL", "").strip() or DEFAULT_DOCKER_URL,
-        docker_network=env.get("AIRFLOW_VAR_DOCKER_NETWORK", "").strip() or None,
-        kubernetes_namespace=env.get("AIRFLOW_VAR_KUBERNETES_NAMESPACE", "").strip() or None,
-        service_account=env.get("AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT", "").strip() or None,
-        producer_env=producer_environment(env.get("AIRFLOW_VAR_PRODUCER_ENV")),
+        schedule=values["USERS_PIPELINE_SCHEDULE"],
+        verify_timeout=timedelta(
+            seconds=integer_value(
+                "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS", values["AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS"]
+            )
+        ),
+        docker_url=values["AIRFLOW_VAR_DOCKER_URL"],
+        docker_network=values["AIRFLOW_VAR_DOCKER_NETWORK"] or None,
+        kubernetes_namespace=values["AIRFLOW_VAR_KUBERNETES_NAMESPACE"] or None,
+        producer_env=producer_environment(values["AIRFLOW_VAR_PRODUCER_ENV"]),
     )
     if target == "docker" and settings.docker_url.startswith("unix:"):
         raise _error(
             f"AIRFLOW_VAR_DOCKER_URL is {settings.docker_url!r}",
             "Point it at the Docker socket proxy (tcp://docker-socket-proxy:2375), never the socket",
-        )
-    if target == "kubernetes" and settings.kubernetes_namespace is None:
-        raise _error(
-            "AIRFLOW_VAR_KUBERNETES_NAMESPACE is not set (target kubernetes)",
-            "Set it to the namespace the producer pods run in",
         )
     return settings

@@ -28,14 +28,13 @@ from users_pipeline_tasks.cassandra import (
 )
 from users_pipeline_tasks.settings import (
     CASSANDRA_CONN_ID,
-    DEFAULT_PRODUCER_COUNT,
-    DEFAULT_VERIFY_TIMEOUT_SECONDS,
     KAFKA_CONN_ID,
     cql_identifier,
-    positive_int,
+    integer_value,
     producer_command,
     producer_environment,
 )
+from users_pipeline_tasks.variables import airflow_key, default_text
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +52,27 @@ class Baseline(TypedDict):
     count: int
 
 
-def _variable(key: str, default: str = "") -> str:
-    value = Variable.get(key, default=default)
-    return "" if value is None else str(value)
+def variable(name: str) -> str:
+    """The Airflow Variable of ``AIRFLOW_VAR_*`` ``name`` (stripped), else its default ("" when none)."""
+    value = Variable.get(airflow_key(name), default=None)
+    text = "" if value is None else str(value).strip()
+    return text or default_text(name)
+
+
+def integer_variable(name: str) -> int:
+    """The Airflow Variable of ``name`` as an integer within its bounds (settings.integer_value)."""
+    return integer_value(name, variable(name))
 
 
 def users_topic() -> str:
-    topic = _variable("users_topic", "users").strip()
+    topic = variable("AIRFLOW_VAR_USERS_TOPIC")
     if not topic:
         raise AirflowException("Unable to check the topic: the users_topic variable is empty.")
     return topic
 
 
 def producer_count() -> int:
-    return positive_int("AIRFLOW_VAR_PRODUCER_COUNT", _variable("producer_count"), DEFAULT_PRODUCER_COUNT)
+    return integer_variable("AIRFLOW_VAR_PRODUCER_COUNT")
 
 
 def cassandra_target() -> CassandraTarget:
@@ -79,7 +85,7 @@ def cassandra_target() -> CassandraTarget:
             "Set AIRFLOW_CONN_CASSANDRA_DEFAULT with host 'h1,h2'."
         )
     extra: Mapping[str, Any] = connection.extra_dejson or {}
-    keyspace = _variable("cassandra_keyspace").strip() or (connection.schema or "")
+    keyspace = variable("AIRFLOW_VAR_CASSANDRA_KEYSPACE") or (connection.schema or "")
     local_dc = extra.get("local_dc")
     return CassandraTarget(
         hosts=hosts,
@@ -88,7 +94,7 @@ def cassandra_target() -> CassandraTarget:
         password=connection.password or None,
         local_dc=str(local_dc) if local_dc else None,
         keyspace=cql_identifier("AIRFLOW_VAR_CASSANDRA_KEYSPACE", keyspace),
-        table=cql_identifier("AIRFLOW_VAR_CASSANDRA_TABLE", _variable("cassandra_table", "users").strip()),
+        table=cql_identifier("AIRFLOW_VAR_CASSANDRA_TABLE", variable("AIRFLOW_VAR_CASSANDRA_TABLE")),
     )
 
 
@@ -198,8 +204,8 @@ def baseline_of(ti: Any) -> Baseline:
 def produce_local(ti: Any, timeout_seconds: float) -> dict[str, Any]:
     """Step 2 on the local target: the producer CLI as a child process of the task."""
     baseline = baseline_of(ti)
-    command = producer_command(_variable("producer_command"))
-    producer_env = producer_environment(_variable("producer_env"))
+    command = producer_command(variable("AIRFLOW_VAR_PRODUCER_COMMAND"))
+    producer_env = producer_environment(variable("AIRFLOW_VAR_PRODUCER_ENV"))
     environment = local_producer_environment(os.environ, producer_env, baseline["count"])
     return run_local_producer(command, environment, baseline["count"], timeout_seconds)
 
@@ -234,10 +240,8 @@ def wait_for_rows(
 def verify_rows(ti: Any) -> int:
     """Step 3: the table gained the produced records within the verify timeout."""
     baseline = baseline_of(ti)
-    timeout = positive_int(
-        "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS",
-        _variable("verify_timeout_seconds"),
-        DEFAULT_VERIFY_TIMEOUT_SECONDS,
+    timeout = integer_value(
+        "AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS", variable("AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS")
     )
     target = cassandra_target()
     expected = baseline["rows_before"] + baseline["count"]

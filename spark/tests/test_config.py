@@ -76,6 +76,11 @@ def test_missing_required(name: str) -> None:
         ({"CASSANDRA_USERNAME": "app"}, "CASSANDRA_PASSWORD"),
         ({"TRIGGER_INTERVAL": "soon"}, "TRIGGER_INTERVAL"),
         ({"BATCH_ATTEMPT_TIMEOUT_SECONDS": "5"}, "BATCH_ATTEMPT_TIMEOUT_SECONDS must be >= 10"),
+        # bounds and conditions from spark-job.environment.json (contracts/interfaces.ts)
+        ({"BATCH_ATTEMPT_TIMEOUT_SECONDS": "86401"}, "BATCH_ATTEMPT_TIMEOUT_SECONDS must be <= 86400"),
+        ({"CASSANDRA_PORT": "70000"}, "CASSANDRA_PORT must be <= 65535"),
+        ({"KAFKA_MIN_PARTITIONS": "some"}, "KAFKA_MIN_PARTITIONS must be an integer"),
+        ({"RECORD_FORMAT": "avro"}, "SCHEMA_REGISTRY_URL .*needed when RECORD_FORMAT=avro"),
     ],
 )
 def test_invalid(change: dict[str, str], message: str) -> None:

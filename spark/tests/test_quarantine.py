@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from users_stream import job
-from users_stream.config import CassandraSettings, JobConfig
+from users_stream.config import JobConfig, load_config
 from users_stream.job import DEAD_LETTER_MAX_BYTES, BatchWriter, batch_expressions, dead_letters, decode_frame
 from users_stream.quarantine import PoisonSuspected, Position, isolate_poison, positions_filter
 
@@ -176,13 +176,15 @@ class LocalWriter(BatchWriter):
 
 
 def local_config(tmp_path: Path) -> JobConfig:
-    return JobConfig(
-        kafka_bootstrap_servers="127.0.0.1:9",
-        checkpoint_dir=str(tmp_path / "checkpoint"),
-        cassandra=CassandraSettings(hosts=("127.0.0.1",)),
-        dlq_topic="users.dlq",
-        batch_retry_seconds=30,
-        batch_attempt_timeout_seconds=120,
+    return load_config(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+            "CHECKPOINT_DIR": str(tmp_path / "checkpoint"),
+            "CASSANDRA_HOSTS": "127.0.0.1",
+            "DLQ_TOPIC": "users.dlq",
+            "BATCH_RETRY_SECONDS": "30",
+            "BATCH_ATTEMPT_TIMEOUT_SECONDS": "120",
+        }
     )
 
 

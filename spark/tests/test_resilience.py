@@ -8,6 +8,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from conftest import settings_for
 
 from users_stream import job
-from users_stream.config import CassandraSettings, JobConfig
+from users_stream.config import load_config
 from users_stream.job import SESSION_GENERATION_KEY, BatchWriter
 from users_stream.resilience import (
     CQL_OPTIONS_REQUEST,
@@ -343,12 +344,13 @@ class FakeFrame:
 
 
 def writer_for(kinds: dict[str, str], contract: dict[str, Any], **overrides: Any) -> BatchWriter:
-    config = JobConfig(
-        kafka_bootstrap_servers="kafka:9092",
-        checkpoint_dir="/tmp/checkpoint",
-        cassandra=CassandraSettings(hosts=("cassandra-0",)),
-        **overrides,
-    )
+    base = {
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+        "CHECKPOINT_DIR": "/tmp/checkpoint",
+        "CASSANDRA_HOSTS": "cassandra-0",
+    }
+    # Overrides such as a 0.3 s attempt timeout go past the environment's bounds, on purpose.
+    config = replace(load_config(base), **overrides)
     writer = BatchWriter(config, contract, settings_for(kinds))
     writer.cassandra_reachable = lambda: True  # type: ignore[method-assign]
     # Failures here count as an outage (retried) unless a test says the services answer.

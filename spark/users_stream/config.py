@@ -1,13 +1,30 @@
-"""Job settings, all from the environment (every host, port, credential and name)."""
+"""Job settings, all from the environment (every host, port, credential and name).
+
+The variables' names, defaults and which are required come from spark-job.environment.json, which
+contracts/generate.ts writes from contracts/interfaces.ts (the image ships it next to this package);
+this module checks each value: integers and their bounds, the record format, identifiers, intervals.
+
+``python -m users_stream.config NAME...`` prints ``NAME=value`` shell assignments (defaults applied,
+required ones checked) for submit.sh, or one error line and exit status 2.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
 
-RECORD_FORMATS = ("json", "avro")
+from .artifacts import artifact_path
+
+ENVIRONMENT_FILE = "spark-job.environment.json"
+EXIT_CONFIG = 2
 
 
 class ConfigError(Exception):
@@ -15,19 +32,143 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Variable:
+    """One variable of the job's environment, as contracts/interfaces.ts describes it."""
+
+    name: str
+    type: str
+    doc: str
+    default: str | int | None = None
+    required: bool = False
+    required_when: tuple[str, tuple[str, ...]] | None = None
+    secret: bool = False
+    values: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @classmethod
+    def from_json(cls, entry: Mapping[str, Any]) -> Variable:
+        when = entry.get("requiredWhen")
+        return cls(
+            name=entry["name"],
+            type=entry["type"],
+            doc=entry["doc"],
+            default=entry.get("default"),
+            required=bool(entry.get("required")),
+            required_when=(when["variable"], tuple(when["values"])) if when else None,
+            secret=bool(entry.get("secret")),
+            values=tuple(entry.get("values") or ()),
+            minimum=entry.get("minimum"),
+            maximum=entry.get("maximum"),
+        )
+
+
+def environment_path() -> Path:
+    """spark-job.environment.json: next to this package (the image copies it there) or in contracts/."""
+    return artifact_path(ENVIRONMENT_FILE)
+
+
+@cache
+def job_variables(path: Path | None = None) -> Mapping[str, Variable]:
+    """The job's environment variables by name, from the generated JSON."""
+    with open(path or environment_path(), encoding="utf-8") as handle:
+        entries = json.load(handle)["variables"]
+    return {entry["name"]: Variable.from_json(entry) for entry in entries}
+
+
+_reference = re.compile(r"\{([A-Z0-9_]+)\}")
+
+
+class EnvironmentReader:
+    """Values of `env` by descriptor: defaults applied (``{NAME}`` resolved), required ones checked."""
+
+    def __init__(self, env: Mapping[str, str], variables: Mapping[str, Variable]) -> None:
+        self.env = env
+        self.variables = variables
+
+    def text(self, name: str) -> str | None:
+        """The value of ``name``, else its default (None when it has none)."""
+        variable = self.variables[name]
+        raw = self.env.get(name, "")
+        value = raw if variable.secret else raw.strip()
+        if variable.type == "enum":
+            value = value.lower()
+        if value:
+            return value
+        if variable.required or self._required_by_another(variable):
+            raise ConfigError(f"missing required environment variable {name} ({self._requirement(variable)})")
+        if variable.default is None:
+            return None
+        return _reference.sub(lambda match: self.text(match[1]) or "", str(variable.default))
+
+    def required_text(self, name: str) -> str:
+        """The value of a variable that has a value (required, or with a default)."""
+        value = self.text(name)
+        if value is None:
+            raise ConfigError(f"environment variable {name} has no value and no default")
+        return value
+
+    def integer(self, name: str) -> int | None:
+        """The value of ``name`` as an integer within its bounds."""
+        variable = self.variables[name]
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
+        if variable.minimum is not None and value < variable.minimum:
+            raise ConfigError(f"environment variable {name} must be >= {variable.minimum}, got {value}")
+        if variable.maximum is not None and value > variable.maximum:
+            raise ConfigError(f"environment variable {name} must be <= {variable.maximum}, got {value}")
+        return value
+
+    def required_integer(self, name: str) -> int:
+        """The value of an integer that has a value (required, or with a default)."""
+        value = self.integer(name)
+        if value is None:
+            raise ConfigError(f"environment variable {name} has no value and no default")
+        return value
+
+    def choice(self, name: str) -> str:
+        """The value of an enum: one of its values."""
+        variable = self.variables[name]
+        value = self.required_text(name)
+        if value not in variable.values:
+            raise ConfigError(
+                f"environment variable {name} must be {' or '.join(variable.values)}, got {value!r}"
+            )
+        return value
+
+    def _required_by_another(self, variable: Variable) -> bool:
+        if variable.required_when is None:
+            return False
+        other, values = variable.required_when
+        return self.text(other) in values
+
+    @staticmethod
+    def _requirement(variable: Variable) -> str:
+        if variable.required_when is None:
+            return variable.doc
+        other, values = variable.required_when
+        return f"{variable.doc}, needed when {other}={'|'.join(values)}"
+
+
+@dataclass(frozen=True)
 class CassandraSettings:
     """How the job reaches Cassandra and where it writes."""
 
     hosts: tuple[str, ...]
-    port: int = 9042
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    local_dc: str = "datacenter1"
-    keyspace: str = "pipeline"
-    table: str = "users"
-    concurrent_writes: int = 32
-    batch_size_rows: str = "auto"
-    batch_grouping_key: str = "none"
+    port: int
+    username: str | None
+    password: str | None = field(repr=False)
+    local_dc: str
+    keyspace: str
+    table: str
+    concurrent_writes: int
+    batch_size_rows: str
+    batch_grouping_key: str
 
 
 @dataclass(frozen=True)
@@ -37,106 +178,101 @@ class JobConfig:
     kafka_bootstrap_servers: str
     checkpoint_dir: str
     cassandra: CassandraSettings
-    topic: str = "users_created"
-    dlq_topic: str = "users_created.dlq"
-    starting_offsets: str = "earliest"
-    max_offsets_per_trigger: int = 100_000
-    record_format: str = "json"
-    schema_registry_url: str | None = None
-    max_record_bytes: int = 65_536
-    trigger_interval: str = "5 seconds"
-    batch_retry_seconds: int = 600
-    batch_attempt_timeout_seconds: int = 300
-    min_partitions: int | None = None
-
-
-def _required(env: Mapping[str, str], name: str, what: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"missing required environment variable {name} ({what})")
-    return value
-
-
-def _integer(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"environment variable {name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _text(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip()
-    return value or default
+    topic: str
+    dlq_topic: str
+    starting_offsets: str
+    max_offsets_per_trigger: int
+    record_format: str
+    schema_registry_url: str | None
+    max_record_bytes: int
+    trigger_interval: str
+    batch_retry_seconds: int
+    batch_attempt_timeout_seconds: int
+    min_partitions: int | None
 
 
 _identifier = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _interval = re.compile(r"^\d+(\.\d+)?\s*(milliseconds?|seconds?|minutes?|ms|s|m)$")
 
 
-def load_config(env: Mapping[str, str] | None = None) -> JobConfig:
-    """Reads the job settings from `env` (default: os.environ); raises ConfigError on the first problem."""
-    env = os.environ if env is None else env
-    bootstrap = _required(env, "KAFKA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers, host:port[,host:port]")
-    hosts = tuple(
-        host.strip()
-        for host in _required(env, "CASSANDRA_HOSTS", "comma-separated Cassandra contact points").split(",")
-        if host.strip()
-    )
-    checkpoint_dir = _required(env, "CHECKPOINT_DIR", "checkpoint directory on persistent storage")
-    topic = _text(env, "KAFKA_TOPIC", "users_created")
-    record_format = _text(env, "RECORD_FORMAT", "json").lower()
-    if record_format not in RECORD_FORMATS:
-        raise ConfigError(f"environment variable RECORD_FORMAT must be json or avro, got {record_format!r}")
-    registry = env.get("SCHEMA_REGISTRY_URL", "").strip() or None
-    if record_format == "avro" and registry is None:
-        _required(env, "SCHEMA_REGISTRY_URL", "Schema Registry URL, needed when RECORD_FORMAT=avro")
-    keyspace = _text(env, "CASSANDRA_KEYSPACE", "pipeline")
-    table = _text(env, "CASSANDRA_TABLE", "users")
+def _cassandra(read: EnvironmentReader) -> CassandraSettings:
+    hosts = tuple(host.strip() for host in read.required_text("CASSANDRA_HOSTS").split(",") if host.strip())
+    keyspace = read.required_text("CASSANDRA_KEYSPACE")
+    table = read.required_text("CASSANDRA_TABLE")
     for name, value in (("CASSANDRA_KEYSPACE", keyspace), ("CASSANDRA_TABLE", table)):
         if not _identifier.match(value):
             raise ConfigError(f"environment variable {name} must match [a-z][a-z0-9_]*, got {value!r}")
-    username = env.get("CASSANDRA_USERNAME", "").strip() or None
-    password = env.get("CASSANDRA_PASSWORD", "") or None
+    username = read.text("CASSANDRA_USERNAME")
+    password = read.text("CASSANDRA_PASSWORD")
     if (username is None) != (password is None):
         missing = "CASSANDRA_PASSWORD" if password is None else "CASSANDRA_USERNAME"
         raise ConfigError(f"missing required environment variable {missing} (set both or neither)")
-    trigger = _text(env, "TRIGGER_INTERVAL", "5 seconds")
+    return CassandraSettings(
+        hosts=hosts,
+        port=read.required_integer("CASSANDRA_PORT"),
+        username=username,
+        password=password,
+        local_dc=read.required_text("CASSANDRA_LOCAL_DC"),
+        keyspace=keyspace,
+        table=table,
+        concurrent_writes=read.required_integer("CASSANDRA_CONCURRENT_WRITES"),
+        batch_size_rows=read.required_text("CASSANDRA_BATCH_SIZE_ROWS"),
+        batch_grouping_key=read.required_text("CASSANDRA_BATCH_GROUPING_KEY"),
+    )
+
+
+def load_config(
+    env: Mapping[str, str] | None = None, variables: Mapping[str, Variable] | None = None
+) -> JobConfig:
+    """Reads the job settings from `env` (default: os.environ); raises ConfigError on the first problem."""
+    read = EnvironmentReader(os.environ if env is None else env, variables or job_variables())
+    bootstrap = read.required_text("KAFKA_BOOTSTRAP_SERVERS")
+    cassandra = _cassandra(read)
+    checkpoint_dir = read.required_text("CHECKPOINT_DIR")
+    record_format = read.choice("RECORD_FORMAT")
+    registry = read.text("SCHEMA_REGISTRY_URL")
+    trigger = read.required_text("TRIGGER_INTERVAL")
     if not _interval.match(trigger):
         raise ConfigError(
             f"environment variable TRIGGER_INTERVAL must look like '5 seconds', got {trigger!r}"
         )
-    starting = _text(env, "STARTING_OFFSETS", "earliest")
-    min_partitions_raw = env.get("KAFKA_MIN_PARTITIONS", "").strip()
     return JobConfig(
         kafka_bootstrap_servers=bootstrap,
         checkpoint_dir=checkpoint_dir,
-        cassandra=CassandraSettings(
-            hosts=hosts,
-            port=_integer(env, "CASSANDRA_PORT", 9042),
-            username=username,
-            password=password,
-            local_dc=_text(env, "CASSANDRA_LOCAL_DC", "datacenter1"),
-            keyspace=keyspace,
-            table=table,
-            concurrent_writes=_integer(env, "CASSANDRA_CONCURRENT_WRITES", 32),
-            batch_size_rows=_text(env, "CASSANDRA_BATCH_SIZE_ROWS", "auto"),
-            batch_grouping_key=_text(env, "CASSANDRA_BATCH_GROUPING_KEY", "none"),
-        ),
-        topic=topic,
-        dlq_topic=_text(env, "DLQ_TOPIC", f"{topic}.dlq"),
-        starting_offsets=starting,
-        max_offsets_per_trigger=_integer(env, "MAX_OFFSETS_PER_TRIGGER", 100_000),
+        cassandra=cassandra,
+        topic=read.required_text("KAFKA_TOPIC"),
+        dlq_topic=read.required_text("DLQ_TOPIC"),
+        starting_offsets=read.required_text("STARTING_OFFSETS"),
+        max_offsets_per_trigger=read.required_integer("MAX_OFFSETS_PER_TRIGGER"),
         record_format=record_format,
         schema_registry_url=registry.rstrip("/") if registry else None,
-        max_record_bytes=_integer(env, "MAX_RECORD_BYTES", 65_536),
+        max_record_bytes=read.required_integer("MAX_RECORD_BYTES"),
         trigger_interval=trigger,
-        batch_retry_seconds=_integer(env, "BATCH_RETRY_SECONDS", 600, minimum=0),
-        batch_attempt_timeout_seconds=_integer(env, "BATCH_ATTEMPT_TIMEOUT_SECONDS", 300, minimum=10),
-        min_partitions=int(min_partitions_raw) if min_partitions_raw.isdigit() else None,
+        batch_retry_seconds=read.required_integer("BATCH_RETRY_SECONDS"),
+        batch_attempt_timeout_seconds=read.required_integer("BATCH_ATTEMPT_TIMEOUT_SECONDS"),
+        min_partitions=read.integer("KAFKA_MIN_PARTITIONS"),
     )
+
+
+def shell_assignments(names: list[str], env: Mapping[str, str] | None = None) -> str:
+    """``NAME=value`` lines (shell-quoted) of `names`, defaults applied, required ones checked."""
+    read = EnvironmentReader(os.environ if env is None else env, job_variables())
+    lines = []
+    for name in names:
+        value = read.integer(name) if read.variables[name].type == "integer" else read.text(name)
+        lines.append(f"{name}={shlex.quote('' if value is None else str(value))}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """Prints the shell assignments of the variables named in `argv`; exit status 2 on a bad one."""
+    try:
+        print(shell_assignments(argv))
+    except ConfigError as error:
+        print(f"users-stream: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -18,6 +18,8 @@ from typing import Any
 
 import regex
 
+from .artifacts import artifact_path
+
 SCHEMA_FILE = "users.spark.json"
 RULES_FILE = "users.rules.json"
 
@@ -37,19 +39,10 @@ _EPOCH = datetime(1970, 1, 1)  # naive: the text's "Z" (UTC) is cut before parsi
 _MILLISECOND = timedelta(milliseconds=1)
 
 
-def _artifact_path(name: str) -> Path:
-    """A contract artifact: next to this package (the image copies it there) or in the repo's contracts/."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent.parent / "contracts" / name):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{name} not found next to {here} nor in the repository's contracts/")
-
-
 @cache
 def load_rules() -> dict[str, Any]:
     """contracts/users.rules.json: every rule and message of the users record."""
-    with open(_artifact_path(RULES_FILE), encoding="utf-8") as handle:
+    with open(artifact_path(RULES_FILE), encoding="utf-8") as handle:
         rules: dict[str, Any] = json.load(handle)
     return rules
 
@@ -79,7 +72,7 @@ FIELD_FORMATS: dict[str, str] = {
 
 def contract_schema_path() -> Path:
     """users.spark.json: next to this package (the image copies it there) or in the repo's contracts/."""
-    return _artifact_path(SCHEMA_FILE)
+    return artifact_path(SCHEMA_FILE)
 
 
 def load_contract_schema(path: Path | None = None) -> dict[str, Any]:

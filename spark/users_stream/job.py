@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, JobConfig, load_config
+from .config import EXIT_CONFIG, ConfigError, JobConfig, load_config
 from .contract import field_kinds, load_contract_schema
 from .decode import DecoderSettings, decode_arrow_batches
 from .quarantine import PoisonSuspected, isolate_poison, positions_filter, source_letters
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("users_stream")
 
-EXIT_CONFIG = 2
 EXIT_FAILED = 1
 
 # The connector caches one session per distinct connection setting; after a failed attempt the

@@ -10,11 +10,13 @@ import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { airflowVariables, environmentOf } from "../../contracts/interfaces";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { repoRoot, runLogDirectory } from "../harness/lib";
 import { ensureVenv } from "../harness/services/venv";
 import { producerCli } from "../unit/producer/cli-runner";
+import { harnessConnections } from "./airflow-support";
 import type { JobOptions, JobRuntime, RunningJob } from "./spark-job-support";
 import { createUsersTable, prepareJobRuntime, startJob, tableIds } from "./spark-job-support";
 
@@ -62,7 +64,7 @@ interface DagTestRun {
 
 /**
  * The environment the Airflow component sets in every Airflow process (AIRFLOW_VAR_*,
- * AIRFLOW_CONN_*), for target `local`, plus a temp AIRFLOW_HOME.
+ * AIRFLOW_CONN_*, built from the same descriptors), for target `local`, plus a temp AIRFLOW_HOME.
  */
 function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record<string, string> {
   if (!harness || !pipeline) throw new Error("harness did not start");
@@ -71,36 +73,24 @@ function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record
       ([key, value]) => value !== undefined && !key.startsWith("AIRFLOW") && !key.startsWith("PRODUCER_"),
     ),
   ) as Record<string, string>;
-  const cassandra = harness.cassandra;
   return {
     ...inherited,
     AIRFLOW_HOME: mkdtempSync(join(tmpdir(), "airflow-home-")),
-    USERS_PIPELINE_SCHEDULE: "@daily",
-    AIRFLOW_VAR_PIPELINE_TARGET: "local",
-    AIRFLOW_VAR_USERS_TOPIC: pipeline.topic,
-    AIRFLOW_VAR_PRODUCER_IMAGE: "data-pipeline-producer:unused-on-local",
-    AIRFLOW_VAR_PRODUCER_COUNT: String(count),
-    AIRFLOW_VAR_PRODUCER_ENV: JSON.stringify({
-      PRODUCER_BROKERS: pipeline.bootstrap,
-      PRODUCER_TOPIC: pipeline.topic,
-      PRODUCER_FORMAT: "json",
-    }),
-    AIRFLOW_VAR_PRODUCER_COMMAND: JSON.stringify([process.execPath, "--import", "tsx", producerCli]),
-    AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: String(verifyTimeoutSeconds),
-    AIRFLOW_VAR_CASSANDRA_KEYSPACE: pipeline.keyspace,
-    AIRFLOW_VAR_CASSANDRA_TABLE: "users",
-    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify({
-      conn_type: "kafka",
-      extra: { "bootstrap.servers": pipeline.bootstrap },
-    }),
-    AIRFLOW_CONN_CASSANDRA_DEFAULT: JSON.stringify({
-      conn_type: "cassandra",
-      host: cassandra.contactPoints.join(","),
-      port: cassandra.port,
-      login: cassandra.username,
-      password: cassandra.password,
-      schema: pipeline.keyspace,
-      extra: { local_dc: cassandra.localDataCenter },
+    ...environmentOf(airflowVariables, {
+      USERS_PIPELINE_SCHEDULE: "@daily",
+      AIRFLOW_VAR_PIPELINE_TARGET: "local",
+      AIRFLOW_VAR_USERS_TOPIC: pipeline.topic,
+      AIRFLOW_VAR_PRODUCER_COUNT: count,
+      AIRFLOW_VAR_PRODUCER_ENV: JSON.stringify({
+        PRODUCER_BROKERS: pipeline.bootstrap,
+        PRODUCER_TOPIC: pipeline.topic,
+        PRODUCER_FORMAT: "json",
+      }),
+      AIRFLOW_VAR_PRODUCER_COMMAND: JSON.stringify([process.execPath, "--import", "tsx", producerCli]),
+      AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: verifyTimeoutSeconds,
+      AIRFLOW_VAR_CASSANDRA_KEYSPACE: pipeline.keyspace,
+      AIRFLOW_VAR_CASSANDRA_TABLE: "users",
+      ...harnessConnections(pipeline.bootstrap, harness.cassandra, pipeline.keyspace),
     }),
   };
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Client } from "cassandra-driver";
 import type { types } from "cassandra-driver";
 import type { KafkaMessage } from "kafkajs";
+import { environmentOf, readBy, sparkJobVariables, valuesFromText } from "../../contracts/interfaces";
 import { userCqlCreateTable } from "../../contracts/users";
 import type { ManagedProcess } from "../harness/lib";
 import {
@@ -63,7 +64,7 @@ export interface JobOptions {
    * @default "local[2]"
    */
   readonly master?: string;
-  /** Extra job environment (MAX_OFFSETS_PER_TRIGGER, TRIGGER_INTERVAL, ...). */
+  /** Extra job environment as text (MAX_OFFSETS_PER_TRIGGER, TRIGGER_INTERVAL, ...): names of `sparkJobVariables`. */
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Driver heap (`--driver-memory`); in `local[...]` mode the executors share it.
@@ -74,13 +75,19 @@ export interface JobOptions {
   readonly sparkConf?: Readonly<Record<string, string>>;
 }
 
-/** The job's environment (the same variables the image's submit.sh passes on). */
+/** The variables the job itself reads (submit.sh's are not: spark-submit runs main.py directly here). */
+const jobVariables = readBy(sparkJobVariables, "job");
+
+/**
+ * The job's environment, built from its descriptors (contracts/interfaces.ts) as the component
+ * builds the container's: a misspelt name in `options.env` or an integer out of bounds is an error.
+ */
 export function jobEnvironment(options: JobOptions): Record<string, string> {
-  return {
+  return environmentOf(jobVariables, {
     KAFKA_BOOTSTRAP_SERVERS: options.bootstrap,
     KAFKA_TOPIC: options.topic,
     CASSANDRA_HOSTS: options.cassandra.contactPoints.join(","),
-    CASSANDRA_PORT: String(options.cassandra.port),
+    CASSANDRA_PORT: options.cassandra.port,
     CASSANDRA_USERNAME: options.cassandra.username,
     CASSANDRA_PASSWORD: options.cassandra.password,
     CASSANDRA_LOCAL_DC: options.cassandra.localDataCenter,
@@ -88,8 +95,8 @@ export function jobEnvironment(options: JobOptions): Record<string, string> {
     CASSANDRA_TABLE: "users",
     CHECKPOINT_DIR: options.checkpointDir,
     TRIGGER_INTERVAL: "1 second",
-    ...options.env,
-  };
+    ...valuesFromText(jobVariables, options.env ?? {}),
+  });
 }
 
 /** A started driver. */

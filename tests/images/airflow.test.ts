@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
+import { harnessConnections } from "../e2e/airflow-support";
 import { createUsersTable, tableIds } from "../e2e/spark-job-support";
 import { startSocketProxy } from "./socket-proxy";
 import type { SocketProxy } from "./socket-proxy";
@@ -85,19 +86,7 @@ function airflowEnvironment(verifyTimeoutSeconds: number): string[] {
     AIRFLOW__CORE__EXECUTOR: "LocalExecutor",
     AIRFLOW__CORE__AUTH_MANAGER:
       "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify({
-      conn_type: "kafka",
-      extra: { "bootstrap.servers": kafka.bootstrap },
-    }),
-    AIRFLOW_CONN_CASSANDRA_DEFAULT: JSON.stringify({
-      conn_type: "cassandra",
-      host: cassandra.contactPoints.join(","),
-      port: cassandra.port,
-      login: cassandra.username,
-      password: cassandra.password,
-      schema: keyspace,
-      extra: { local_dc: cassandra.localDataCenter },
-    }),
+    ...harnessConnections(kafka.bootstrap, cassandra, keyspace),
     AIRFLOW_VAR_USERS_TOPIC: topic,
     AIRFLOW_VAR_CASSANDRA_KEYSPACE: keyspace,
     AIRFLOW_VAR_PRODUCER_IMAGE: producerImage,

@@ -210,3 +210,11 @@ test.serial("SparkStreamingJob refuses a batch attempt timeout the job would ref
     { message: /batchAttemptTimeoutSeconds 2\.5 is not an integer from 10 to 86400/ },
   );
 });
+
+test.serial("Airflow refuses a variable the DAG would refuse, naming it (the descriptors' bounds)", (t) => {
+  const target = new DockerTarget("local", { prefix: "mine" });
+  t.throws(() => new StreamingPipeline("events", { target, airflow: { verifyTimeoutSeconds: 0 } }), {
+    message:
+      /Unable to create Airflow events-airflow: the DAG's variables: AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS 0 is not an integer >= 1\./,
+  });
+});
