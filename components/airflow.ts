@@ -18,9 +18,11 @@ import {
 import type { Cassandra } from "./cassandra";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
+import { kafkaPorts } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
 import type { Producer } from "./producer";
 import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
+import { connectionTo } from "./spec";
 import type { Target } from "./target";
 
 /** Airflow 3.x and Postgres 16 versions. */
@@ -166,7 +168,10 @@ export class Airflow extends pulumi.ComponentResource {
     };
     this.database = args.target.deployService(databaseSpec, this);
 
-    const launcher = args.target.containerLauncher(this);
+    // The DAG labels the producer's containers with the producer's component name.
+    const launcher = args.target.containerLauncher(this, [
+      { component: args.producer.component, connectsTo: args.producer.connections },
+    ]);
     const environment = airflowEnvironment(
       {
         databaseHost: args.target.replicaHost("airflow-postgres", 0),
@@ -245,8 +250,13 @@ export class Airflow extends pulumi.ComponentResource {
     );
     const apiServer = args.target.deployService(apiServerSpec, this);
     const schedulerSpec = airflowProcess("scheduler", 1536, jobCheck("SchedulerJob"), {
-      // The scheduler runs the tasks (LocalExecutor), so it is the one that starts producer containers.
+      // The scheduler runs the tasks (LocalExecutor), so it is the one that starts producer containers;
+      // the tasks check the topic on the brokers and count rows in Cassandra.
       ...(launcher.serviceAccount ? { serviceAccount: launcher.serviceAccount } : {}),
+      connectsTo: [
+        connectionTo(args.kafka.workload, [kafkaPorts.internal]),
+        connectionTo(args.cassandra.workload, [args.cassandra.port]),
+      ],
       dependsOn: [
         { workload: this.migration },
         { workload: this.database },
@@ -254,8 +264,10 @@ export class Airflow extends pulumi.ComponentResource {
         ...(launcher.dependency ? [{ workload: launcher.dependency }] : []),
       ],
     });
-    const dagProcessorSpec = airflowProcess("dag-processor", 768, jobCheck("DagProcessorJob"));
-    const triggererSpec = airflowProcess("triggerer", 512, jobCheck("TriggererJob"));
+    // Every process is handed the execution API's URL (AIRFLOW__CORE__EXECUTION_API_SERVER_URL).
+    const executionApi = { connectsTo: [connectionTo(apiServer, [airflowApiPort])] };
+    const dagProcessorSpec = airflowProcess("dag-processor", 768, jobCheck("DagProcessorJob"), executionApi);
+    const triggererSpec = airflowProcess("triggerer", 512, jobCheck("TriggererJob"), executionApi);
     this.processes = {
       apiServer,
       scheduler: args.target.deployService(schedulerSpec, this),

@@ -13,7 +13,10 @@ import type { Kafka } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
 import type { SchemaRegistry } from "./schema-registry";
 import type { SparkCluster } from "./spark-cluster";
+import { kafkaPorts } from "./kafka";
+import { executorPortRange } from "./spark-cluster";
 import type { EnvironmentValue, ServiceSpec, Workload } from "./spec";
+import { connectionTo } from "./spec";
 import type { Target } from "./target";
 import { sparkUser } from "./versions";
 
@@ -217,6 +220,17 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
       healthCheck: { probe: { kind: "tcp", port: driverPorts.driver }, startPeriodSeconds: 120 },
       resources: { cpuRequest: 0.5, cpuLimit: 1, memoryRequestMiB: 1536, memoryLimitMiB: 1536 },
       runAs: sparkUser,
+      connectsTo: [
+        connectionTo(args.kafka.workload, [kafkaPorts.internal]),
+        connectionTo(args.cassandra.workload, [args.cassandra.port]),
+        connectionTo(args.cluster.workers, [executorPortRange]),
+      ],
+      // Executors (inside the workers) reach the driver's RPC and block manager; the master reports
+      // executors to the driver's RPC endpoint.
+      acceptsFrom: [
+        connectionTo(args.cluster.workers, [driverPorts.driver, driverPorts.blockManager]),
+        connectionTo(args.cluster.master, [driverPorts.driver]),
+      ],
       dependsOn: [
         { workload: args.cluster.master },
         { workload: args.cluster.workers },

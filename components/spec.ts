@@ -109,6 +109,25 @@ export interface RunAsSpec {
   readonly gid: number;
 }
 
+/** A destination port, or an inclusive range of ports (a process that picks one at start). */
+export type PortSelector = number | { readonly from: number; readonly to: number };
+
+/**
+ * A network flow between a workload and a service, by service name (every replica). A target that
+ * isolates workloads from each other (Kubernetes NetworkPolicies) allows exactly the declared flows.
+ */
+export interface ConnectionSpec {
+  /** The service at the other end: its name (`kafka`, `spark-worker`). */
+  readonly service: string;
+  /** The destination ports. */
+  readonly ports: readonly PortSelector[];
+}
+
+/** A connection to a deployed workload's ports. */
+export function connectionTo(workload: Workload, ports: readonly PortSelector[]): ConnectionSpec {
+  return { service: workload.name, ports };
+}
+
 /** Something a workload waits for before it starts. */
 export interface Dependency {
   readonly workload: Workload;
@@ -136,6 +155,18 @@ export interface WorkloadSpecBase {
   /** Platform identity (a Kubernetes ServiceAccount); none means no API credentials are mounted. */
   readonly serviceAccount?: string;
   readonly dependsOn?: readonly Dependency[];
+  /**
+   * Connections this workload opens. Each dependency's probe port is implied (the workload waits for
+   * it, then uses it); list the rest here, including a service's replicas talking to each other.
+   * @default []
+   */
+  readonly connectsTo?: readonly ConnectionSpec[];
+  /**
+   * Connections other workloads open to this one that their own specs cannot name, e.g. executors
+   * started inside Spark workers reaching the driver that submitted them; `ports` are this
+   * workload's. @default []
+   */
+  readonly acceptsFrom?: readonly ConnectionSpec[];
   readonly labels?: Readonly<Record<string, string>>;
 }
 
