@@ -7,13 +7,26 @@
  *   (a StatefulSet is ready, a Job complete) and init containers that wait for each dependency's port.
  * - Secrets referenced by env values become Secret objects; pod specs hold only references.
  * - Images built from a local Dockerfile are pushed to the stack's image registry.
+ * - Secure by default: the namespace enforces the `restricted` Pod Security level (every pod is
+ *   rendered to pass it); a default-deny NetworkPolicy plus a pair of policies per flow the specs
+ *   declare (infra/kubernetes/network.ts); a PodDisruptionBudget per service with more than one
+ *   replica; service-account tokens only in pods that call the API. Each can be turned off.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase } from "../../components/spec";
 import { isSecretValue, standardLabels } from "../../components/spec";
-import type { ContainerLauncher, Target } from "../../components/target";
+import type { ContainerLauncher, Target, TaskContainerSpec } from "../../components/target";
 import { buildImage } from "../docker/image";
+import type { NetworkFlow } from "./network";
+import {
+  apiServerPolicy,
+  defaultDenyPolicy,
+  dnsPolicy,
+  flowPolicies,
+  taskFlows,
+  workloadFlows,
+} from "./network";
 import type { KubernetesRenderContext } from "./render";
 import {
   podLauncherRbac,
@@ -23,6 +36,7 @@ import {
   toDeployment,
   toHeadlessService,
   toJob,
+  toPodDisruptionBudget,
   toService,
   toClaimSizePatches,
   toStatefulSet,
@@ -49,6 +63,23 @@ export interface KubernetesTargetArgs {
   readonly buildCaBundle?: pulumi.Input<string>;
   /** Explicit Kubernetes provider (kubeconfig/context). @default the default provider */
   readonly provider?: k8s.Provider;
+  /**
+   * The Pod Security Standards level the namespace enforces (when it is created here); `restricted`
+   * is always warned about and audited, and every pod is rendered to pass it. @default "restricted"
+   */
+  readonly podSecurity?: "restricted" | "baseline";
+  /**
+   * Isolate pods with NetworkPolicies: deny everything by default, allow DNS and each flow the
+   * workloads declare. Needs a network plugin that enforces them. @default true
+   */
+  readonly networkPolicies?: boolean;
+  /** A PodDisruptionBudget (`maxUnavailable: 1`) for each service with more than one replica. @default true */
+  readonly podDisruptionBudgets?: boolean;
+  /**
+   * Addresses of the API server, for the egress policy of pods that call it (the Airflow scheduler).
+   * Narrow it to your control plane's address range where you know it. @default "0.0.0.0/0"
+   */
+  readonly apiServerCidr?: string;
 }
 
 /** Realizes workloads as Kubernetes objects. */
@@ -64,6 +95,11 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   private readonly secretKeys = new Map<string, Set<string>>();
   private launcher: ContainerLauncher | undefined;
   private readonly secretResources = new Map<string, k8s.core.v1.Secret>();
+  private readonly networkPolicies: boolean;
+  private readonly podDisruptionBudgets: boolean;
+  private readonly apiServerCidr: string;
+  private readonly policyResources = new Map<string, k8s.networking.v1.NetworkPolicy>();
+  private readonly taskAccounts = new Map<string, k8s.core.v1.ServiceAccount>();
 
   constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -82,6 +118,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     };
     this.imageRegistry = args.imageRegistry;
     this.buildCaBundle = args.buildCaBundle;
+    const podSecurity = args.podSecurity ?? "restricted";
+    this.networkPolicies = args.networkPolicies ?? true;
+    this.podDisruptionBudgets = args.podDisruptionBudgets ?? true;
+    this.apiServerCidr = args.apiServerCidr ?? "0.0.0.0/0";
     if (args.createNamespace ?? true) {
       this.namespaceResource = new k8s.core.v1.Namespace(
         `${name}-namespace`,
@@ -90,13 +130,19 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
             name: args.namespace,
             labels: {
               "app.kubernetes.io/part-of": "data-pipeline",
-              "pod-security.kubernetes.io/enforce": "baseline",
+              "pod-security.kubernetes.io/enforce": podSecurity,
               "pod-security.kubernetes.io/warn": "restricted",
+              "pod-security.kubernetes.io/audit": "restricted",
             },
           },
         },
         { parent: this },
       );
+    }
+    if (this.networkPolicies) {
+      for (const policy of [defaultDenyPolicy(this.context), dnsPolicy(this.context)]) {
+        this.networkPolicy(policy, this);
+      }
     }
     this.namespace = pulumi.output(args.namespace);
     this.registerOutputs({ namespace: this.namespace });
@@ -121,7 +167,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     }
     this.warnWithoutResources(spec, parent);
     const opts = this.options(spec, parent);
-    const extras = this.supporting(spec, parent);
+    const extras = [...this.supporting(spec, parent), ...this.isolation(spec, parent)];
     const created: pulumi.Resource[] = [];
     if (spec.stateful) {
       created.push(
@@ -145,6 +191,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     } else {
       created.push(new k8s.apps.v1.Deployment(spec.name, toDeployment(spec, this.context), opts(extras)));
     }
+    const budget = this.podDisruptionBudgets ? toPodDisruptionBudget(spec, this.context) : undefined;
+    if (budget) {
+      created.push(new k8s.policy.v1.PodDisruptionBudget(spec.name, budget, opts([])));
+    }
     // A Service needs at least one port; a process without ports (scheduler, ...) gets none.
     if ((spec.ports ?? []).length > 0) {
       created.push(
@@ -162,7 +212,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
 
   public runJob(spec: JobSpec, parent: pulumi.Resource): Workload {
     this.warnWithoutResources(spec, parent);
-    const extras = this.supporting(spec, parent);
+    const extras = [...this.supporting(spec, parent), ...this.isolation(spec, parent)];
     const job = new k8s.batch.v1.Job(
       spec.name,
       toJob(spec, this.context),
@@ -175,8 +225,12 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
    * A ServiceAccount whose Role only manages pods (and reads their logs and events) in this namespace;
    * the orchestrator runs as it and starts one pod per task (KubernetesPodOperator).
    */
-  public containerLauncher(parent: pulumi.Resource): ContainerLauncher {
+  public containerLauncher(
+    parent: pulumi.Resource,
+    tasks: readonly TaskContainerSpec[] = [],
+  ): ContainerLauncher {
     void parent;
+    const taskVariables = this.taskContainers(tasks);
     if (!this.launcher) {
       const name = "pod-launcher";
       const rbac = podLauncherRbac(name, this.context);
@@ -191,12 +245,86 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
         dependsOn: [...dependsOn, serviceAccount, role],
       });
       this.launcher = {
-        variables: { PIPELINE_TARGET: "kubernetes", KUBERNETES_NAMESPACE: this.context.namespace },
+        variables: {
+          PIPELINE_TARGET: "kubernetes",
+          KUBERNETES_NAMESPACE: this.context.namespace,
+          ...taskVariables,
+        },
         serviceAccount: name,
         dependency: { name, kind: "job", resources: [serviceAccount, role, binding] },
       };
     }
-    return this.launcher;
+    return { ...this.launcher, variables: { ...this.launcher.variables, ...taskVariables } };
+  }
+
+  /**
+   * Per task container: a ServiceAccount that mounts no token (the container never calls the API;
+   * the orchestrator names it through `<COMPONENT>_SERVICE_ACCOUNT`) and the policies of its flows.
+   */
+  private taskContainers(tasks: readonly TaskContainerSpec[]): Record<string, string> {
+    const variables: Record<string, string> = {};
+    const dependsOn = this.namespaceResource ? [this.namespaceResource] : [];
+    for (const task of tasks) {
+      if (!this.taskAccounts.has(task.component)) {
+        this.taskAccounts.set(
+          task.component,
+          new k8s.core.v1.ServiceAccount(
+            task.component,
+            {
+              metadata: {
+                name: task.component,
+                namespace: this.context.namespace,
+                labels: {
+                  "app.kubernetes.io/part-of": "data-pipeline",
+                  "app.kubernetes.io/managed-by": "pulumi",
+                },
+              },
+              automountServiceAccountToken: false,
+            },
+            { parent: this, dependsOn },
+          ),
+        );
+        if (this.networkPolicies) this.flowPolicies(taskFlows(task), this);
+      }
+      variables[`${task.component.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SERVICE_ACCOUNT`] =
+        task.component;
+    }
+    return variables;
+  }
+
+  /** The NetworkPolicies of a workload's flows (and of its API calls), when pods are isolated. */
+  private isolation(spec: WorkloadSpecBase, parent: pulumi.Resource): pulumi.Resource[] {
+    if (!this.networkPolicies) return [];
+    const created = this.flowPolicies(workloadFlows(spec), parent);
+    if (spec.serviceAccount !== undefined) {
+      created.push(this.networkPolicy(apiServerPolicy(spec, this.apiServerCidr, this.context), parent));
+    }
+    return created;
+  }
+
+  private flowPolicies(flows: readonly NetworkFlow[], parent: pulumi.Resource): pulumi.Resource[] {
+    return flows.flatMap((flow) =>
+      flowPolicies(flow, this.context).map((policy) => this.networkPolicy(policy, parent)),
+    );
+  }
+
+  private networkPolicy(
+    policy: k8s.types.input.networking.v1.NetworkPolicy,
+    parent: pulumi.Resource,
+  ): k8s.networking.v1.NetworkPolicy {
+    const name = (policy.metadata as { name: string }).name;
+    if (this.policyResources.has(name)) {
+      throw new pulumi.ResourceError(
+        `Unable to render NetworkPolicy ${name}: the flow is declared twice (once by each end). Declare it on one end only.`,
+        parent,
+      );
+    }
+    const resource = new k8s.networking.v1.NetworkPolicy(name, policy, {
+      parent,
+      dependsOn: this.namespaceResource ? [this.namespaceResource] : [],
+    });
+    this.policyResources.set(name, resource);
+    return resource;
   }
 
   public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {
