@@ -117,15 +117,25 @@ export type PortSelector = number | { readonly from: number; readonly to: number
  * isolates workloads from each other (Kubernetes NetworkPolicies) allows exactly the declared flows.
  */
 export interface ConnectionSpec {
-  /** The service at the other end: its name (`kafka`, `spark-worker`). */
+  /** The service connected to: its name (`kafka`, `spark-worker`). */
   readonly service: string;
   /** The destination ports. */
   readonly ports: readonly PortSelector[];
+  /**
+   * The service the connection is opened from, when it is not the declaring workload itself: code
+   * the workload runs elsewhere, e.g. the executors a Spark job starts inside the cluster's workers,
+   * which read Kafka, write Cassandra and reach back to the driver. @default the declaring workload
+   */
+  readonly from?: string;
 }
 
-/** A connection to a deployed workload's ports. */
-export function connectionTo(workload: Workload, ports: readonly PortSelector[]): ConnectionSpec {
-  return { service: workload.name, ports };
+/** A connection to a deployed workload's ports (from `from`, a service name, when given). */
+export function connectionTo(
+  workload: Workload,
+  ports: readonly PortSelector[],
+  from?: Workload,
+): ConnectionSpec {
+  return { service: workload.name, ports, ...(from ? { from: from.name } : {}) };
 }
 
 /** Something a workload waits for before it starts. */
@@ -156,17 +166,12 @@ export interface WorkloadSpecBase {
   readonly serviceAccount?: string;
   readonly dependsOn?: readonly Dependency[];
   /**
-   * Connections this workload opens. Each dependency's probe port is implied (the workload waits for
-   * it, then uses it); list the rest here, including a service's replicas talking to each other.
+   * Connections this workload opens (or its code opens from another service, see
+   * {@link ConnectionSpec.from}). Each dependency's probe port is implied (the workload waits for it,
+   * then uses it); list the rest here, including a service's replicas talking to each other.
    * @default []
    */
   readonly connectsTo?: readonly ConnectionSpec[];
-  /**
-   * Connections other workloads open to this one that their own specs cannot name, e.g. executors
-   * started inside Spark workers reaching the driver that submitted them; `ports` are this
-   * workload's. @default []
-   */
-  readonly acceptsFrom?: readonly ConnectionSpec[];
   readonly labels?: Readonly<Record<string, string>>;
 }
 

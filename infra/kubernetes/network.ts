@@ -4,7 +4,8 @@
  * policies, one on each end: `<source>-to-<service>` (egress from the source) and
  * `<service>-from-<source>` (ingress into the service). Both ends must allow a connection, so a pair
  * allows exactly one flow. Flows come from the specs: each dependency's probe port (the init
- * container waits for it, the workload then uses it), `connectsTo` and `acceptsFrom`.
+ * container waits for it, the workload then uses it) and `connectsTo` (opened by the workload, or by
+ * its code in another service: `from`).
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { PortSelector, WorkloadSpecBase } from "../../components/spec";
@@ -67,13 +68,8 @@ export function workloadFlows(spec: WorkloadSpecBase): NetworkFlow[] {
         ports: [dependency.workload.probePort as number],
       })),
     ...(spec.connectsTo ?? []).map((connection) => ({
-      from: self,
+      from: connection.from !== undefined ? serviceEnd(connection.from) : self,
       to: serviceEnd(connection.service),
-      ports: connection.ports,
-    })),
-    ...(spec.acceptsFrom ?? []).map((connection) => ({
-      from: serviceEnd(connection.service),
-      to: self,
       ports: connection.ports,
     })),
   ]);

@@ -98,7 +98,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   private readonly networkPolicies: boolean;
   private readonly podDisruptionBudgets: boolean;
   private readonly apiServerCidr: string;
-  private readonly policyResources = new Map<string, k8s.networking.v1.NetworkPolicy>();
+  private readonly policyResources = new Map<
+    string,
+    { resource: k8s.networking.v1.NetworkPolicy; spec: string }
+  >();
   private readonly taskAccounts = new Map<string, k8s.core.v1.ServiceAccount>();
 
   constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -313,9 +316,13 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     parent: pulumi.Resource,
   ): k8s.networking.v1.NetworkPolicy {
     const name = (policy.metadata as { name: string }).name;
-    if (this.policyResources.has(name)) {
+    const spec = JSON.stringify(policy.spec);
+    const existing = this.policyResources.get(name);
+    // The same flow declared by two workloads (two jobs on one Spark cluster) is one policy.
+    if (existing?.spec === spec) return existing.resource;
+    if (existing) {
       throw new pulumi.ResourceError(
-        `Unable to render NetworkPolicy ${name}: the flow is declared twice (once by each end). Declare it on one end only.`,
+        `Unable to render NetworkPolicy ${name}: two workloads declare the flow with different ports. Declare it once, with every port.`,
         parent,
       );
     }
@@ -323,7 +330,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
       parent,
       dependsOn: this.namespaceResource ? [this.namespaceResource] : [],
     });
-    this.policyResources.set(name, resource);
+    this.policyResources.set(name, { resource, spec });
     return resource;
   }
 

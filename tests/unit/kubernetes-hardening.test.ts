@@ -242,6 +242,10 @@ test.serial("network policies allow the pipeline's flows and nothing else betwee
     ["spark-worker", "spark-master", 7077],
     ["spark-master", "spark-worker", 7100],
     ["spark-worker", "spark-worker", 7080],
+    // Executors run inside the workers: they read the topic, write Cassandra and decode Avro.
+    ["spark-worker", "kafka", 9092],
+    ["spark-worker", "cassandra", 9042],
+    ["spark-worker", "schema-registry", 8081],
     ["cassandra", "cassandra", 7000],
     ["cassandra-schema", "cassandra", 9042],
     ["airflow-migrate", "airflow-postgres", 5432],
@@ -266,7 +270,7 @@ test.serial("network policies allow the pipeline's flows and nothing else betwee
     ["cassandra", "kafka", 9092],
     ["kafka", "cassandra", 9042],
     ["kafka", "zookeeper", 2888],
-    ["spark-worker", "cassandra", 9042],
+    ["spark-master", "cassandra", 9042],
     ["spark-worker", "spark-worker", 7100],
     ["spark-worker", "users-stream", 4040],
     ["topic-users-created", "zookeeper", 2181],
@@ -296,7 +300,7 @@ test.serial(
       "no ZooKeeper policies in KRaft mode",
     );
     const registry = pods.get("schema-registry") as PodLabels;
-    for (const client of ["users-stream", "airflow-scheduler"]) {
+    for (const client of ["users-stream", "spark-worker", "airflow-scheduler"]) {
       t.false(allows(policies, pods.get(client) as PodLabels, registry, 8081), client);
     }
     t.false(allows(policies, producerPod(), registry, 8081), "producer");
@@ -313,8 +317,9 @@ test("flows: a dependency's probe port and declared connections merge into one f
     connectsTo: [
       { service: "kafka", ports: [9092, 9093] },
       { service: "cache", ports: [{ from: 7000, to: 7010 }] },
+      { service: "client", ports: [8080], from: "agent" },
+      { service: "kafka", ports: [9092], from: "agent" },
     ],
-    acceptsFrom: [{ service: "agent", ports: [8080] }],
   });
   t.deepEqual(
     flows.map((flow) => [flow.from.name, flow.to.name, flow.ports]),
@@ -322,6 +327,7 @@ test("flows: a dependency's probe port and declared connections merge into one f
       ["client", "kafka", [9092, 9093]],
       ["client", "cache", [{ from: 7000, to: 7010 }]],
       ["agent", "client", [8080]],
+      ["agent", "kafka", [9092]],
     ],
   );
   t.deepEqual(policyPorts([{ from: 7000, to: 7010 }, 53]), [
