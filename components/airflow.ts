@@ -29,7 +29,12 @@ import type { Target } from "./target";
 export const airflowVersion = "3.3.2";
 export const postgresImage = "postgres:16.11-bookworm";
 
-/** The official Airflow image runs as uid 50000, group 0; Postgres' image as uid/gid 999. */
+/**
+ * The official Airflow image runs as uid 50000, group 0. Postgres' image starts as root and drops to
+ * `postgres` (uid/gid 999) with gosu; started as 999 directly (Pod Security `restricted` forbids
+ * root), its entrypoint skips that step and initializes PGDATA, a subdirectory of the volume that
+ * `fsGroup` 999 makes writable.
+ */
 const airflowUser = { uid: 50000, gid: 0 } as const;
 const postgresUser = { uid: 999, gid: 999 } as const;
 
