@@ -16,7 +16,8 @@ import { stackFileConfig } from "./support/stacks";
 import { deployStack } from "../../infra/stack";
 import { policyPorts, workloadFlows } from "../../infra/kubernetes/network";
 import { driverPorts, executorPortRange, sparkPorts } from "../../components";
-import type { Workload } from "../../components";
+import type { ServiceSpec, Workload } from "../../components";
+import { KubernetesTarget } from "../../infra/kubernetes";
 
 test.beforeEach(() => resetRegistered());
 
@@ -431,3 +432,31 @@ test("the Spark ports the policies allow are the ones the job and the workers us
   t.false(submit.includes("spark.port.maxRetries"), "the default of 16 retries is what the range assumes");
   t.true(sparkPorts.worker < executorPortRange.from || sparkPorts.worker > executorPortRange.to);
 });
+
+test.serial(
+  "a flow declared by two workloads is one policy; with different ports it is refused",
+  async (t) => {
+    const target = new KubernetesTarget("flows", { namespace: "flows" });
+    const service = (name: string, connectsTo: ServiceSpec["connectsTo"]): ServiceSpec => ({
+      name,
+      component: name,
+      image: `${name}:1`,
+      resources: { memoryRequestMiB: 64, memoryLimitMiB: 64 },
+      connectsTo,
+    });
+    target.deployService(service("client", [{ service: "server", ports: [9000] }]), target);
+    target.deployService(service("helper", [{ service: "server", ports: [9000], from: "client" }]), target);
+    const names = policiesOf(await settle()).map((policy) => policy.metadata.name as string);
+    t.deepEqual(
+      names.filter((name) => name.includes("server")),
+      ["client-to-server", "server-from-client"],
+    );
+    const error = t.throws(() =>
+      target.deployService(service("other", [{ service: "server", ports: [9001], from: "client" }]), target),
+    );
+    t.regex(
+      error?.message ?? "",
+      /Unable to render NetworkPolicy client-to-server: two workloads declare the flow/,
+    );
+  },
+);
