@@ -18,15 +18,7 @@ import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase }
 import { isSecretValue, standardLabels } from "../../components/spec";
 import type { ContainerLauncher, Target, TaskContainerSpec } from "../../components/target";
 import { buildImage } from "../docker/image";
-import type { NetworkFlow } from "./network";
-import {
-  apiServerPolicy,
-  defaultDenyPolicy,
-  dnsPolicy,
-  flowPolicies,
-  taskFlows,
-  workloadFlows,
-} from "./network";
+import { NetworkPolicies } from "./network-policies";
 import type { KubernetesRenderContext } from "./render";
 import {
   podLauncherRbac,
@@ -95,13 +87,9 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   private readonly secretKeys = new Map<string, Set<string>>();
   private launcher: ContainerLauncher | undefined;
   private readonly secretResources = new Map<string, k8s.core.v1.Secret>();
-  private readonly networkPolicies: boolean;
   private readonly podDisruptionBudgets: boolean;
-  private readonly apiServerCidr: string;
-  private readonly policyResources = new Map<
-    string,
-    { resource: k8s.networking.v1.NetworkPolicy; spec: string }
-  >();
+  /** The NetworkPolicies, when pods are isolated. */
+  private readonly policies: NetworkPolicies | undefined;
   private readonly taskAccounts = new Map<string, k8s.core.v1.ServiceAccount>();
 
   constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -122,9 +110,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     this.imageRegistry = args.imageRegistry;
     this.buildCaBundle = args.buildCaBundle;
     const podSecurity = args.podSecurity ?? "restricted";
-    this.networkPolicies = args.networkPolicies ?? true;
     this.podDisruptionBudgets = args.podDisruptionBudgets ?? true;
-    this.apiServerCidr = args.apiServerCidr ?? "0.0.0.0/0";
     if (args.createNamespace ?? true) {
       this.namespaceResource = new k8s.core.v1.Namespace(
         `${name}-namespace`,
@@ -142,11 +128,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
         { parent: this },
       );
     }
-    if (this.networkPolicies) {
-      for (const policy of [defaultDenyPolicy(this.context), dnsPolicy(this.context)]) {
-        this.networkPolicy(policy, this);
-      }
-    }
+    this.policies =
+      (args.networkPolicies ?? true)
+        ? new NetworkPolicies(this, this.context, args.apiServerCidr ?? "0.0.0.0/0", this.namespaceResource)
+        : undefined;
     this.namespace = pulumi.output(args.namespace);
     this.registerOutputs({ namespace: this.namespace });
   }
@@ -170,7 +155,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     }
     this.warnWithoutResources(spec, parent);
     const opts = this.options(spec, parent);
-    const extras = [...this.supporting(spec, parent), ...this.isolation(spec, parent)];
+    const extras = [...this.supporting(spec, parent), ...(this.policies?.forWorkload(spec, parent) ?? [])];
     const created: pulumi.Resource[] = [];
     if (spec.stateful) {
       created.push(
@@ -215,7 +200,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
 
   public runJob(spec: JobSpec, parent: pulumi.Resource): Workload {
     this.warnWithoutResources(spec, parent);
-    const extras = [...this.supporting(spec, parent), ...this.isolation(spec, parent)];
+    const extras = [...this.supporting(spec, parent), ...(this.policies?.forWorkload(spec, parent) ?? [])];
     const job = new k8s.batch.v1.Job(
       spec.name,
       toJob(spec, this.context),
@@ -287,51 +272,12 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
             { parent: this, dependsOn },
           ),
         );
-        if (this.networkPolicies) this.flowPolicies(taskFlows(task), this);
+        this.policies?.forTask(task);
       }
       variables[`${task.component.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SERVICE_ACCOUNT`] =
         task.component;
     }
     return variables;
-  }
-
-  /** The NetworkPolicies of a workload's flows (and of its API calls), when pods are isolated. */
-  private isolation(spec: WorkloadSpecBase, parent: pulumi.Resource): pulumi.Resource[] {
-    if (!this.networkPolicies) return [];
-    const created = this.flowPolicies(workloadFlows(spec), parent);
-    if (spec.serviceAccount !== undefined) {
-      created.push(this.networkPolicy(apiServerPolicy(spec, this.apiServerCidr, this.context), parent));
-    }
-    return created;
-  }
-
-  private flowPolicies(flows: readonly NetworkFlow[], parent: pulumi.Resource): pulumi.Resource[] {
-    return flows.flatMap((flow) =>
-      flowPolicies(flow, this.context).map((policy) => this.networkPolicy(policy, parent)),
-    );
-  }
-
-  private networkPolicy(
-    policy: k8s.types.input.networking.v1.NetworkPolicy,
-    parent: pulumi.Resource,
-  ): k8s.networking.v1.NetworkPolicy {
-    const name = (policy.metadata as { name: string }).name;
-    const spec = JSON.stringify(policy.spec);
-    const existing = this.policyResources.get(name);
-    // The same flow declared by two workloads (two jobs on one Spark cluster) is one policy.
-    if (existing?.spec === spec) return existing.resource;
-    if (existing) {
-      throw new pulumi.ResourceError(
-        `Unable to render NetworkPolicy ${name}: two workloads declare the flow with different ports. Declare it once, with every port.`,
-        parent,
-      );
-    }
-    const resource = new k8s.networking.v1.NetworkPolicy(name, policy, {
-      parent,
-      dependsOn: this.namespaceResource ? [this.namespaceResource] : [],
-    });
-    this.policyResources.set(name, { resource, spec });
-    return resource;
   }
 
   public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {
