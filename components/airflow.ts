@@ -20,16 +20,23 @@ import type { Cassandra } from "./cassandra";
 import { withResourceError } from "./environment";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
+import { kafkaPorts } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
 import type { Producer } from "./producer";
 import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
+import { connectionTo } from "./spec";
 import type { Target } from "./target";
 
 /** Airflow 3.x and Postgres 16 versions. */
 export const airflowVersion = "3.3.2";
 export const postgresImage = "postgres:16.11-bookworm";
 
-/** The official Airflow image runs as uid 50000, group 0; Postgres' image as uid/gid 999. */
+/**
+ * The official Airflow image runs as uid 50000, group 0. Postgres' image starts as root and drops to
+ * `postgres` (uid/gid 999) with gosu; started as 999 directly (Pod Security `restricted` forbids
+ * root), its entrypoint skips that step and initializes PGDATA, a subdirectory of the volume that
+ * `fsGroup` 999 makes writable.
+ */
 const airflowUser = { uid: 50000, gid: 0 } as const;
 const postgresUser = { uid: 999, gid: 999 } as const;
 
@@ -169,7 +176,10 @@ export class Airflow extends pulumi.ComponentResource {
     };
     this.database = args.target.deployService(databaseSpec, this);
 
-    const launcher = args.target.containerLauncher(this);
+    // The DAG labels the producer's containers with the producer's component name.
+    const launcher = args.target.containerLauncher(this, [
+      { component: args.producer.component, connectsTo: args.producer.connections },
+    ]);
     const environment = withResourceError(this, `Unable to create Airflow ${name}: the DAG's variables`, () =>
       airflowEnvironment(
         {
@@ -250,8 +260,13 @@ export class Airflow extends pulumi.ComponentResource {
     );
     const apiServer = args.target.deployService(apiServerSpec, this);
     const schedulerSpec = airflowProcess("scheduler", 1536, jobCheck("SchedulerJob"), {
-      // The scheduler runs the tasks (LocalExecutor), so it is the one that starts producer containers.
+      // The scheduler runs the tasks (LocalExecutor), so it is the one that starts producer containers;
+      // the tasks check the topic on the brokers and count rows in Cassandra.
       ...(launcher.serviceAccount ? { serviceAccount: launcher.serviceAccount } : {}),
+      connectsTo: [
+        connectionTo(args.kafka.workload, [kafkaPorts.internal]),
+        connectionTo(args.cassandra.workload, [args.cassandra.port]),
+      ],
       dependsOn: [
         { workload: this.migration },
         { workload: this.database },
@@ -259,8 +274,10 @@ export class Airflow extends pulumi.ComponentResource {
         ...(launcher.dependency ? [{ workload: launcher.dependency }] : []),
       ],
     });
-    const dagProcessorSpec = airflowProcess("dag-processor", 768, jobCheck("DagProcessorJob"));
-    const triggererSpec = airflowProcess("triggerer", 512, jobCheck("TriggererJob"));
+    // Every process is handed the execution API's URL (AIRFLOW__CORE__EXECUTION_API_SERVER_URL).
+    const executionApi = { connectsTo: [connectionTo(apiServer, [airflowApiPort])] };
+    const dagProcessorSpec = airflowProcess("dag-processor", 768, jobCheck("DagProcessorJob"), executionApi);
+    const triggererSpec = airflowProcess("triggerer", 512, jobCheck("TriggererJob"), executionApi);
     this.processes = {
       apiServer,
       scheduler: args.target.deployService(schedulerSpec, this),

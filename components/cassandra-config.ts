@@ -13,6 +13,9 @@ export interface CassandraYamlSettings {
   readonly numTokens?: number;
 }
 
+/** Gossip and streaming between nodes (`storage_port`, unencrypted). */
+export const cassandraIntraNodePort = 7000;
+
 /** Where the template is mounted; the start-up command copies it to the image's config folder. */
 export const cassandraYamlTemplatePath = "/etc/cassandra-template/cassandra.yaml";
 
@@ -42,7 +45,7 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
     "listen_address: set-by-entrypoint",
     "rpc_address: 0.0.0.0",
     "broadcast_rpc_address: set-by-entrypoint",
-    "storage_port: 7000",
+    `storage_port: ${cassandraIntraNodePort}`,
     "native_transport_port: 9042",
     "start_native_transport: true",
     "data_file_directories:",

@@ -13,6 +13,7 @@ import {
   cassandraSchemaCql,
   cassandraSchemaScript,
   cassandraStartCommand,
+  cassandraIntraNodePort,
   cassandraYaml,
   cassandraYamlTemplatePath,
 } from "./cassandra-config";
@@ -175,7 +176,7 @@ export class Cassandra extends pulumi.ComponentResource {
           containerPort: cassandraNativePort,
           ...(args.hostPort !== undefined ? { publish: { hostPort: args.hostPort } } : {}),
         },
-        { name: "intra-node", containerPort: 7000 },
+        { name: "intra-node", containerPort: cassandraIntraNodePort },
       ],
       volumes: [{ name: "data", mountPath: "/var/lib/cassandra", size: storageSize }],
       healthCheck: {
@@ -190,6 +191,7 @@ export class Cassandra extends pulumi.ComponentResource {
         memoryLimitMiB: memoryMiB,
       },
       runAs: cassandraUser,
+      connectsTo: [{ service: serviceName, ports: [cassandraIntraNodePort] }],
     };
     this.workload = args.target.deployService(this.spec, this);
 

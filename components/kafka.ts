@@ -265,6 +265,14 @@ export class Kafka extends pulumi.ComponentResource {
         memoryLimitMiB: memoryMiB,
       },
       runAs: confluentUser,
+      // Brokers replicate from each other on the internal listener; in KRaft mode they also reach the
+      // controller quorum (every broker is a controller here).
+      connectsTo: [
+        {
+          service: serviceName,
+          ports: mode === "kraft" ? [kafkaPorts.internal, kafkaPorts.controller] : [kafkaPorts.internal],
+        },
+      ],
       ...(args.zookeeper ? { dependsOn: [{ workload: args.zookeeper.workload }] } : {}),
     };
     this.workload = args.target.deployService(this.spec, this);

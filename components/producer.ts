@@ -6,8 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
+import { kafkaPorts } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
 import type { SchemaRegistry } from "./schema-registry";
+import { schemaRegistryPort } from "./schema-registry";
+import type { ConnectionSpec } from "./spec";
+import { connectionTo } from "./spec";
 import type { Target } from "./target";
 
 /** Arguments of {@link Producer}. */
@@ -69,6 +73,10 @@ export class Producer extends pulumi.ComponentResource {
   public readonly image: pulumi.Output<string>;
   /** Environment of a run, without the record count. */
   public readonly environment: Readonly<Record<string, string>>;
+  /** The component name a runner labels its containers with. */
+  public readonly component = "producer";
+  /** The services a run connects to: the brokers, and Schema Registry for Avro. */
+  public readonly connections: readonly ConnectionSpec[];
 
   constructor(name: string, args: ProducerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("data-pipeline:producer:Producer", name, {}, opts);
@@ -86,6 +94,12 @@ export class Producer extends pulumi.ComponentResource {
       format,
       args.schemaRegistry?.url,
     );
+    this.connections = [
+      connectionTo(args.kafka.workload, [kafkaPorts.internal]),
+      ...(format === "avro" && args.schemaRegistry
+        ? [connectionTo(args.schemaRegistry.workload, [schemaRegistryPort])]
+        : []),
+    ];
     this.registerOutputs({ image: this.image, environment: this.environment });
   }
 }

@@ -11,8 +11,20 @@ import type { ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
 import { sparkImage, sparkUser, sparkVersion } from "./versions";
 
-/** Master RPC and web UI ports; worker web UI port. */
-export const sparkPorts = { master: 7077, masterUi: 8080, workerUi: 8081 } as const;
+/**
+ * Master RPC and web UI ports; worker RPC and web UI ports. The worker's RPC port is fixed
+ * (`SPARK_WORKER_PORT`; Spark picks a random one by default) because the master connects to it to
+ * launch executors, and a network policy can only allow a port it knows.
+ */
+export const sparkPorts = { master: 7077, masterUi: 8080, worker: 7100, workerUi: 8081 } as const;
+
+/**
+ * The ports executors listen on inside a worker (their block managers): the job's
+ * `spark.blockManager.port` (7079, set by spark/submit.sh for the driver and executors alike) and the
+ * 16 next ones Spark tries (`spark.port.maxRetries`) when several executors share a worker. Drivers
+ * and other executors (shuffle, broadcast) connect to them.
+ */
+export const executorPortRange = { from: 7079, to: 7095 } as const;
 
 /** Arguments of {@link SparkCluster}. */
 export interface SparkClusterArgs {
@@ -65,6 +77,7 @@ export class SparkCluster extends pulumi.ComponentResource {
     const workerMemoryMiB = args.workerMemoryMiB ?? 2048;
     const base = args.serviceName ?? "spark";
     const masterService = `${base}-master`;
+    const workerService = `${base}-worker`;
     if (!Number.isInteger(workers) || workers < 1) {
       throw new pulumi.ResourceError(
         `Unable to create SparkCluster ${name}: workers ${workers} is not allowed. Use an integer >= 1.`,
@@ -107,11 +120,13 @@ export class SparkCluster extends pulumi.ComponentResource {
       healthCheck: { probe: { kind: "tcp", port: sparkPorts.master }, startPeriodSeconds: 30 },
       resources: { cpuRequest: 0.25, cpuLimit: 1, memoryRequestMiB: 768, memoryLimitMiB: 768 },
       runAs: sparkUser,
+      // The master tells workers to launch executors.
+      connectsTo: [{ service: workerService, ports: [sparkPorts.worker] }],
     };
     this.master = args.target.deployService(this.masterSpec, this);
 
     this.workerSpec = {
-      name: `${base}-worker`,
+      name: workerService,
       component: "spark-worker",
       image,
       command: [spark, "org.apache.spark.deploy.worker.Worker"],
@@ -125,8 +140,16 @@ export class SparkCluster extends pulumi.ComponentResource {
         this.masterUrl,
       ],
       replicas: workers,
-      env: { SPARK_NO_DAEMONIZE: "true", SPARK_DAEMON_MEMORY: "256m", SPARK_WORKER_DIR: "/tmp/spark-work" },
-      ports: [{ name: "ui", containerPort: sparkPorts.workerUi }],
+      env: {
+        SPARK_NO_DAEMONIZE: "true",
+        SPARK_DAEMON_MEMORY: "256m",
+        SPARK_WORKER_DIR: "/tmp/spark-work",
+        SPARK_WORKER_PORT: String(sparkPorts.worker),
+      },
+      ports: [
+        { name: "ui", containerPort: sparkPorts.workerUi },
+        { name: "rpc", containerPort: sparkPorts.worker },
+      ],
       healthCheck: { probe: { kind: "tcp", port: sparkPorts.workerUi }, startPeriodSeconds: 30 },
       resources: {
         cpuRequest: workerCores / 2,
@@ -135,6 +158,8 @@ export class SparkCluster extends pulumi.ComponentResource {
         memoryLimitMiB: workerMemoryMiB + 512,
       },
       runAs: sparkUser,
+      // Executors in different workers fetch shuffle and broadcast blocks from each other.
+      connectsTo: [{ service: workerService, ports: [executorPortRange] }],
       dependsOn: [{ workload: this.master }],
     };
     this.workers = args.target.deployService(this.workerSpec, this);

@@ -15,8 +15,12 @@ import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
 import type { KafkaTopic } from "./kafka-topic";
 import type { SchemaRegistry } from "./schema-registry";
+import { schemaRegistryPort } from "./schema-registry";
 import type { SparkCluster } from "./spark-cluster";
-import type { EnvironmentValue, ServiceSpec, Workload } from "./spec";
+import { kafkaPorts } from "./kafka";
+import { executorPortRange } from "./spark-cluster";
+import type { ConnectionSpec, EnvironmentValue, PortSelector, ServiceSpec, Workload } from "./spec";
+import { connectionTo } from "./spec";
 import type { Target } from "./target";
 import { sparkUser } from "./versions";
 
@@ -198,6 +202,7 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
       healthCheck: { probe: { kind: "tcp", port: driverPorts.driver }, startPeriodSeconds: 120 },
       resources: { cpuRequest: 0.5, cpuLimit: 1, memoryRequestMiB: 1536, memoryLimitMiB: 1536 },
       runAs: sparkUser,
+      connectsTo: streamingJobConnections(args, serviceName),
       dependsOn: [
         { workload: args.cluster.master },
         { workload: args.cluster.workers },
@@ -210,4 +215,29 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
     this.workload = args.target.deployService(this.spec, this);
     this.registerOutputs({ image: this.image, deadLetterTopic: this.deadLetterTopic });
   }
+}
+
+/**
+ * The connections of the job's code: the driver's (the brokers, Cassandra, the executors' block
+ * managers) and its executors', which run inside the cluster's workers (the brokers, Cassandra, Schema
+ * Registry for Avro, and back to the driver's RPC and block manager); the master reports executors to
+ * the driver's RPC endpoint. The driver's dependencies (master, Schema Registry) are implied.
+ */
+export function streamingJobConnections(
+  args: Pick<SparkStreamingJobArgs, "kafka" | "cassandra" | "cluster" | "schemaRegistry">,
+  serviceName: string,
+): ConnectionSpec[] {
+  const workers = args.cluster.workers;
+  const executors = (workload: Workload, ports: readonly PortSelector[]) =>
+    connectionTo(workload, ports, workers);
+  return [
+    connectionTo(args.kafka.workload, [kafkaPorts.internal]),
+    connectionTo(args.cassandra.workload, [args.cassandra.port]),
+    connectionTo(workers, [executorPortRange]),
+    executors(args.kafka.workload, [kafkaPorts.internal]),
+    executors(args.cassandra.workload, [args.cassandra.port]),
+    ...(args.schemaRegistry ? [executors(args.schemaRegistry.workload, [schemaRegistryPort])] : []),
+    { service: serviceName, ports: [driverPorts.driver, driverPorts.blockManager], from: workers.name },
+    { service: serviceName, ports: [driverPorts.driver], from: args.cluster.master.name },
+  ];
 }

@@ -109,6 +109,35 @@ export interface RunAsSpec {
   readonly gid: number;
 }
 
+/** A destination port, or an inclusive range of ports (a process that picks one at start). */
+export type PortSelector = number | { readonly from: number; readonly to: number };
+
+/**
+ * A network flow between a workload and a service, by service name (every replica). A target that
+ * isolates workloads from each other (Kubernetes NetworkPolicies) allows exactly the declared flows.
+ */
+export interface ConnectionSpec {
+  /** The service connected to: its name (`kafka`, `spark-worker`). */
+  readonly service: string;
+  /** The destination ports. */
+  readonly ports: readonly PortSelector[];
+  /**
+   * The service the connection is opened from, when it is not the declaring workload itself: code
+   * the workload runs elsewhere, e.g. the executors a Spark job starts inside the cluster's workers,
+   * which read Kafka, write Cassandra and reach back to the driver. @default the declaring workload
+   */
+  readonly from?: string;
+}
+
+/** A connection to a deployed workload's ports (from `from`, a service name, when given). */
+export function connectionTo(
+  workload: Workload,
+  ports: readonly PortSelector[],
+  from?: Workload,
+): ConnectionSpec {
+  return { service: workload.name, ports, ...(from ? { from: from.name } : {}) };
+}
+
 /** Something a workload waits for before it starts. */
 export interface Dependency {
   readonly workload: Workload;
@@ -136,6 +165,13 @@ export interface WorkloadSpecBase {
   /** Platform identity (a Kubernetes ServiceAccount); none means no API credentials are mounted. */
   readonly serviceAccount?: string;
   readonly dependsOn?: readonly Dependency[];
+  /**
+   * Connections this workload opens (or its code opens from another service, see
+   * {@link ConnectionSpec.from}). Each dependency's probe port is implied (the workload waits for it,
+   * then uses it); list the rest here, including a service's replicas talking to each other.
+   * @default []
+   */
+  readonly connectsTo?: readonly ConnectionSpec[];
   readonly labels?: Readonly<Record<string, string>>;
 }
 

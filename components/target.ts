@@ -6,7 +6,15 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { LauncherVariables } from "../contracts/interfaces";
-import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload } from "./spec";
+import type { ConnectionSpec, ImageBuildSpec, JobSpec, ServiceSpec, Workload } from "./spec";
+
+/** A container an orchestrator starts per run (the producer): its component name and whom it reaches. */
+export interface TaskContainerSpec {
+  /** The component name its runner labels it with (`app.kubernetes.io/name` on Kubernetes). */
+  readonly component: string;
+  /** The connections it opens. */
+  readonly connectsTo: readonly ConnectionSpec[];
+}
 
 /**
  * How an orchestrator (Airflow) starts one-off containers on this target, in neutral terms: the
@@ -38,8 +46,11 @@ export interface Target {
   deployService(spec: ServiceSpec, parent: pulumi.Resource): Workload;
   /** Runs a job to completion; dependents start after it succeeded. */
   runJob(spec: JobSpec, parent: pulumi.Resource): Workload;
-  /** Sets up (once) what an orchestrator needs to start containers here, with least privilege. */
-  containerLauncher(parent: pulumi.Resource): ContainerLauncher;
+  /**
+   * Sets up (once) what an orchestrator needs to start containers here, with least privilege; `tasks`
+   * are the containers it will start (a target that isolates workloads lets them reach their services).
+   */
+  containerLauncher(parent: pulumi.Resource, tasks?: readonly TaskContainerSpec[]): ContainerLauncher;
   /** Builds an image from a local Dockerfile and returns the reference workloads should run. */
   buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string>;
 }

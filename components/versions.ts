@@ -30,5 +30,9 @@ export function sparkImage(version: string): string {
 /** The official Spark image runs as `spark` (uid/gid 185). */
 export const sparkUser = { uid: 185, gid: 185 } as const;
 
-/** The official Cassandra image's `cassandra` user (uid/gid 999). */
+/**
+ * The official Cassandra image's `cassandra` user (uid/gid 999). The image starts as root and drops to
+ * it with gosu; started as it directly (Pod Security `restricted` forbids root), the entrypoint skips
+ * that step, and `fsGroup` 999 makes the data volume writable.
+ */
 export const cassandraUser = { uid: 999, gid: 999 } as const;

@@ -9,6 +9,9 @@ import { confluentEntrypoint, confluentImage, confluentPlatformVersion, confluen
 /** The client port every ZooKeeper server listens on. */
 export const zookeeperClientPort = 2181;
 
+/** Quorum ports: followers to the leader, and leader election. */
+export const zookeeperPeerPorts = { peer: 2888, election: 3888 } as const;
+
 /** Arguments of {@link ZooKeeper}. */
 export interface ZooKeeperArgs {
   readonly target: Target;
@@ -44,7 +47,8 @@ export function zookeeperEnvironment(
   const heap = Math.max(128, Math.floor(memoryMiB / 2));
   const servers = Array.from(
     { length: replicas },
-    (_, i) => `${target.replicaHost(serviceName, i)}:2888:3888`,
+    (_, i) =>
+      `${target.replicaHost(serviceName, i)}:${zookeeperPeerPorts.peer}:${zookeeperPeerPorts.election}`,
   ).join(";");
   return {
     ZOOKEEPER_CLIENT_PORT: String(zookeeperClientPort),
@@ -95,8 +99,8 @@ export class ZooKeeper extends pulumi.ComponentResource {
       env: zookeeperEnvironment(args.target, serviceName, replicas, memoryMiB),
       ports: [
         { name: "client", containerPort: zookeeperClientPort },
-        { name: "peer", containerPort: 2888 },
-        { name: "election", containerPort: 3888 },
+        { name: "peer", containerPort: zookeeperPeerPorts.peer },
+        { name: "election", containerPort: zookeeperPeerPorts.election },
       ],
       volumes: [
         { name: "data", mountPath: "/var/lib/zookeeper/data", size: storageSize },
@@ -110,6 +114,8 @@ export class ZooKeeper extends pulumi.ComponentResource {
         memoryLimitMiB: memoryMiB,
       },
       runAs: confluentUser,
+      // Followers reach the leader on the peer port; every server votes on the election port.
+      connectsTo: [{ service: serviceName, ports: [zookeeperPeerPorts.peer, zookeeperPeerPorts.election] }],
     };
     this.workload = args.target.deployService(this.spec, this);
     this.registerOutputs({ connectString: this.connectString });

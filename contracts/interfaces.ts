@@ -358,6 +358,12 @@ export const airflowVariables = [
     readAt: ["parse"],
   },
   {
+    name: "AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT",
+    type: "text",
+    doc: "the ServiceAccount the producer pods run as (the Kubernetes target's `producer`, which mounts no token); unset: the namespace's default",
+    readAt: ["parse"],
+  },
+  {
     name: "AIRFLOW_VAR_PRODUCER_COMMAND",
     type: "json",
     requiredWhen: { variable: "AIRFLOW_VAR_PIPELINE_TARGET", values: ["local"] },

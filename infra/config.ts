@@ -15,6 +15,7 @@ const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const quantity = /^[1-9][0-9]*(Mi|Gi|Ti)$/;
 const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+const ipv4Cidr = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   const allowed =
@@ -190,6 +191,15 @@ const kubernetesSchema = z.strictObject({
   storageClass: pattern(dnsSubdomain, "a storage class name (DNS subdomain)").optional(),
   clusterDomain: pattern(dnsSubdomain, "a DNS domain such as cluster.local").default("cluster.local"),
   imageRegistry: z.string({ error: "a registry prefix such as ghcr.io/acme" }).min(1).optional(),
+  // Secure by default; each can be turned off for a quick local try.
+  podSecurity: z
+    .enum(["restricted", "baseline"], { error: '"restricted" or "baseline" (Pod Security level enforced)' })
+    .default("restricted"),
+  networkPolicies: z.boolean({ error: "true or false" }).default(true),
+  podDisruptionBudgets: z.boolean({ error: "true or false" }).default(true),
+  apiServerCidr: pattern(ipv4Cidr, "an IPv4 CIDR such as 10.0.0.1/32 (0.0.0.0/0 for any)").default(
+    "0.0.0.0/0",
+  ),
 });
 
 /** The record formats the Spark job decodes (its `RECORD_FORMAT`). */

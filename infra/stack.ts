@@ -77,12 +77,20 @@ export function createTarget(config: StackConfig): Target {
     namespace: "data-pipeline",
     createNamespace: true,
     clusterDomain: "cluster.local",
+    podSecurity: "restricted" as const,
+    networkPolicies: true,
+    podDisruptionBudgets: true,
+    apiServerCidr: "0.0.0.0/0",
   };
   return new KubernetesTarget("kubernetes", {
     namespace: kubernetes.namespace,
     ...buildCaBundleArgs(config),
     createNamespace: kubernetes.createNamespace,
     clusterDomain: kubernetes.clusterDomain,
+    podSecurity: kubernetes.podSecurity,
+    networkPolicies: kubernetes.networkPolicies,
+    podDisruptionBudgets: kubernetes.podDisruptionBudgets,
+    apiServerCidr: kubernetes.apiServerCidr,
     ...(kubernetes.storageClass ? { storageClass: kubernetes.storageClass } : {}),
     ...(kubernetes.imageRegistry ? { imageRegistry: kubernetes.imageRegistry } : {}),
   });

@@ -37,7 +37,11 @@ TARGET_ENVIRONMENT = {
         "AIRFLOW_VAR_DOCKER_URL": "tcp://docker-socket-proxy:2375",
         "AIRFLOW_VAR_DOCKER_NETWORK": "data-pipeline",
     },
-    "kubernetes": {"AIRFLOW_VAR_KUBERNETES_NAMESPACE": "data-pipeline"},
+    "kubernetes": {
+        "AIRFLOW_VAR_KUBERNETES_NAMESPACE": "data-pipeline",
+        # What the Kubernetes target sets: its `producer` ServiceAccount, which mounts no token.
+        "AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT": "producer",
+    },
     "local": {"AIRFLOW_VAR_PRODUCER_COMMAND": '["npx", "tsx", "producer/src/cli.ts"]'},
 }
 

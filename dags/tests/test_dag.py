@@ -119,7 +119,8 @@ def test_docker_produce_uses_the_socket_proxy_and_runs_non_root(pipeline_env: py
 def test_kubernetes_produce_is_namespaced_limited_and_non_root(pipeline_env: pytest.MonkeyPatch) -> None:
     task = load_dag(pipeline_env, "kubernetes").get_task("produce")
     assert task.namespace == "data-pipeline"
-    assert task.service_account_name is None  # the namespace's default: the producer needs no API access
+    # The target's own account, and no token in the pod: the producer needs no API access.
+    assert task.service_account_name == "producer"
     assert task.automount_service_account_token is False
     assert task.image == "{{ var.value.producer_image }}"
     assert task.in_cluster is True

@@ -60,7 +60,7 @@ def test_the_json_is_inside_the_dags_folder_the_airflow_image_copies() -> None:
 def test_airflow_keys() -> None:
     assert airflow_key("AIRFLOW_VAR_USERS_TOPIC") == "users_topic"
     assert airflow_key("AIRFLOW_CONN_CASSANDRA_DEFAULT") == "cassandra_default"
-    for name in ["USERS_PIPELINE_SCHEDULE", "AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT"]:
+    for name in ["USERS_PIPELINE_SCHEDULE", "AIRFLOW_VAR_NO_SUCH_VARIABLE"]:
         with pytest.raises(KeyError):
             airflow_key(name)
 

@@ -61,8 +61,10 @@ def kubernetes_produce(settings: PipelineSettings, **task_args: Any) -> BaseOper
         task_id=PRODUCE_TASK_ID,
         name="users-producer",
         namespace=settings.kubernetes_namespace,
-        # The namespace's default ServiceAccount, without its token: the producer never calls the
-        # Kubernetes API (only the scheduler's pod-launcher account does, to start this pod).
+        # The target's `producer` ServiceAccount (else the namespace's default), without its token:
+        # the producer never calls the Kubernetes API (only the scheduler's pod-launcher account
+        # does, to start this pod).
+        service_account_name=settings.producer_service_account,
         automount_service_account_token=False,
         image=PRODUCER_IMAGE_TEMPLATE,
         env_vars=producer_container_env(settings),

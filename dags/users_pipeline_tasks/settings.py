@@ -116,6 +116,7 @@ class PipelineSettings:
     docker_url: str
     docker_network: str | None
     kubernetes_namespace: str | None
+    producer_service_account: str | None
     producer_env: Mapping[str, str]
 
     @property
@@ -155,6 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         docker_url=values["AIRFLOW_VAR_DOCKER_URL"],
         docker_network=values["AIRFLOW_VAR_DOCKER_NETWORK"] or None,
         kubernetes_namespace=values["AIRFLOW_VAR_KUBERNETES_NAMESPACE"] or None,
+        producer_service_account=values["AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT"] or None,
         producer_env=producer_environment(values["AIRFLOW_VAR_PRODUCER_ENV"]),
     )
     if target == "docker" and settings.docker_url.startswith("unix:"):

@@ -196,12 +196,35 @@ export function waitForDependencies(spec: WorkloadSpecBase, context: KubernetesR
     });
 }
 
+/** busybox's `nobody` (uid 65534): the wait needs no privileges and the image has no other user. */
+const waitUser = 65534;
+
 function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+  return { ...restrictedContainerDefaults, runAsUser: waitUser };
+}
+
+/**
+ * What the Pod Security Standards' `restricted` level asks of every container (init containers
+ * too): no privilege escalation, every capability dropped, a non-root user, seccomp RuntimeDefault
+ * (also set for the whole pod).
+ */
+const restrictedContainerDefaults: k8s.types.input.core.v1.SecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  runAsNonRoot: true,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+/**
+ * The pod's security context: seccomp RuntimeDefault and non-root always; the spec's user, group and
+ * volume group (`fsGroup`: mounted volumes become writable for it) when it names one. Without
+ * `runAs` the image's own numeric non-root user is required (the kubelet refuses to start it as root).
+ */
+export function podSecurityContext(spec: WorkloadSpecBase): k8s.types.input.core.v1.PodSecurityContext {
   return {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
     runAsNonRoot: true,
-    runAsUser: 65534,
+    seccompProfile: { type: "RuntimeDefault" },
+    ...(spec.runAs ? { runAsUser: spec.runAs.uid, runAsGroup: spec.runAs.gid, fsGroup: spec.runAs.gid } : {}),
   };
 }
 
@@ -233,9 +256,7 @@ export function podSpec(
       })),
     ],
     ...(spec.healthCheck ? probesFor(spec.healthCheck) : {}),
-    securityContext: spec.runAs
-      ? { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true }
-      : { allowPrivilegeEscalation: false },
+    securityContext: { ...restrictedContainerDefaults },
   };
   return {
     restartPolicy,
@@ -246,17 +267,7 @@ export function podSpec(
     ...(spec.serviceAccount ? { serviceAccountName: spec.serviceAccount } : {}),
     initContainers: waitForDependencies(spec, context),
     containers: [container],
-    ...(spec.runAs
-      ? {
-          securityContext: {
-            runAsUser: spec.runAs.uid,
-            runAsGroup: spec.runAs.gid,
-            fsGroup: spec.runAs.gid,
-            runAsNonRoot: true,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-        }
-      : {}),
+    securityContext: podSecurityContext(spec),
     volumes: files.length > 0 ? [{ name: "files", configMap: { name: configMapName(spec) } }] : [],
   };
 }
@@ -336,6 +347,24 @@ export function toClaimSizePatches(spec: ServiceSpec, context: KubernetesRenderC
       },
     })),
   );
+}
+
+/**
+ * A PodDisruptionBudget for a service with more than one replica: a voluntary disruption (a node
+ * drain) takes at most one replica down at a time, so a three-server quorum keeps two. None for a
+ * single replica, where it would block every drain.
+ */
+export function toPodDisruptionBudget(
+  spec: ServiceSpec,
+  context: KubernetesRenderContext,
+): k8s.types.input.policy.v1.PodDisruptionBudget | undefined {
+  if ((spec.replicas ?? 1) <= 1) return undefined;
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: metadata(spec.name, spec, context),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(spec) } },
+  };
 }
 
 /** A Deployment for a stateless service. */

@@ -7,13 +7,18 @@
  *   (a StatefulSet is ready, a Job complete) and init containers that wait for each dependency's port.
  * - Secrets referenced by env values become Secret objects; pod specs hold only references.
  * - Images built from a local Dockerfile are pushed to the stack's image registry.
+ * - Secure by default: the namespace enforces the `restricted` Pod Security level (every pod is
+ *   rendered to pass it); a default-deny NetworkPolicy plus a pair of policies per flow the specs
+ *   declare (infra/kubernetes/network.ts); a PodDisruptionBudget per service with more than one
+ *   replica; service-account tokens only in pods that call the API. Each can be turned off.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase } from "../../components/spec";
 import { isSecretValue, standardLabels } from "../../components/spec";
-import type { ContainerLauncher, Target } from "../../components/target";
+import type { ContainerLauncher, Target, TaskContainerSpec } from "../../components/target";
 import { buildImage } from "../docker/image";
+import { NetworkPolicies } from "./network-policies";
 import type { KubernetesRenderContext } from "./render";
 import {
   podLauncherRbac,
@@ -23,6 +28,7 @@ import {
   toDeployment,
   toHeadlessService,
   toJob,
+  toPodDisruptionBudget,
   toService,
   toClaimSizePatches,
   toStatefulSet,
@@ -49,6 +55,23 @@ export interface KubernetesTargetArgs {
   readonly buildCaBundle?: pulumi.Input<string>;
   /** Explicit Kubernetes provider (kubeconfig/context). @default the default provider */
   readonly provider?: k8s.Provider;
+  /**
+   * The Pod Security Standards level the namespace enforces (when it is created here); `restricted`
+   * is always warned about and audited, and every pod is rendered to pass it. @default "restricted"
+   */
+  readonly podSecurity?: "restricted" | "baseline";
+  /**
+   * Isolate pods with NetworkPolicies: deny everything by default, allow DNS and each flow the
+   * workloads declare. Needs a network plugin that enforces them. @default true
+   */
+  readonly networkPolicies?: boolean;
+  /** A PodDisruptionBudget (`maxUnavailable: 1`) for each service with more than one replica. @default true */
+  readonly podDisruptionBudgets?: boolean;
+  /**
+   * Addresses of the API server, for the egress policy of pods that call it (the Airflow scheduler).
+   * Narrow it to your control plane's address range where you know it. @default "0.0.0.0/0"
+   */
+  readonly apiServerCidr?: string;
 }
 
 /** Realizes workloads as Kubernetes objects. */
@@ -64,6 +87,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
   private readonly secretKeys = new Map<string, Set<string>>();
   private launcher: ContainerLauncher | undefined;
   private readonly secretResources = new Map<string, k8s.core.v1.Secret>();
+  private readonly podDisruptionBudgets: boolean;
+  /** The NetworkPolicies, when pods are isolated. */
+  private readonly policies: NetworkPolicies | undefined;
+  private readonly taskAccounts = new Map<string, k8s.core.v1.ServiceAccount>();
 
   constructor(name: string, args: KubernetesTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super(
@@ -82,6 +109,8 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     };
     this.imageRegistry = args.imageRegistry;
     this.buildCaBundle = args.buildCaBundle;
+    const podSecurity = args.podSecurity ?? "restricted";
+    this.podDisruptionBudgets = args.podDisruptionBudgets ?? true;
     if (args.createNamespace ?? true) {
       this.namespaceResource = new k8s.core.v1.Namespace(
         `${name}-namespace`,
@@ -90,14 +119,19 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
             name: args.namespace,
             labels: {
               "app.kubernetes.io/part-of": "data-pipeline",
-              "pod-security.kubernetes.io/enforce": "baseline",
+              "pod-security.kubernetes.io/enforce": podSecurity,
               "pod-security.kubernetes.io/warn": "restricted",
+              "pod-security.kubernetes.io/audit": "restricted",
             },
           },
         },
         { parent: this },
       );
     }
+    this.policies =
+      (args.networkPolicies ?? true)
+        ? new NetworkPolicies(this, this.context, args.apiServerCidr ?? "0.0.0.0/0", this.namespaceResource)
+        : undefined;
     this.namespace = pulumi.output(args.namespace);
     this.registerOutputs({ namespace: this.namespace });
   }
@@ -121,7 +155,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     }
     this.warnWithoutResources(spec, parent);
     const opts = this.options(spec, parent);
-    const extras = this.supporting(spec, parent);
+    const extras = [...this.supporting(spec, parent), ...(this.policies?.forWorkload(spec, parent) ?? [])];
     const created: pulumi.Resource[] = [];
     if (spec.stateful) {
       created.push(
@@ -145,6 +179,10 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
     } else {
       created.push(new k8s.apps.v1.Deployment(spec.name, toDeployment(spec, this.context), opts(extras)));
     }
+    const budget = this.podDisruptionBudgets ? toPodDisruptionBudget(spec, this.context) : undefined;
+    if (budget) {
+      created.push(new k8s.policy.v1.PodDisruptionBudget(spec.name, budget, opts([])));
+    }
     // A Service needs at least one port; a process without ports (scheduler, ...) gets none.
     if ((spec.ports ?? []).length > 0) {
       created.push(
@@ -162,7 +200,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
 
   public runJob(spec: JobSpec, parent: pulumi.Resource): Workload {
     this.warnWithoutResources(spec, parent);
-    const extras = this.supporting(spec, parent);
+    const extras = [...this.supporting(spec, parent), ...(this.policies?.forWorkload(spec, parent) ?? [])];
     const job = new k8s.batch.v1.Job(
       spec.name,
       toJob(spec, this.context),
@@ -175,8 +213,12 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
    * A ServiceAccount whose Role only manages pods (and reads their logs and events) in this namespace;
    * the orchestrator runs as it and starts one pod per task (KubernetesPodOperator).
    */
-  public containerLauncher(parent: pulumi.Resource): ContainerLauncher {
+  public containerLauncher(
+    parent: pulumi.Resource,
+    tasks: readonly TaskContainerSpec[] = [],
+  ): ContainerLauncher {
     void parent;
+    const taskVariables = this.taskContainers(tasks);
     if (!this.launcher) {
       const name = "pod-launcher";
       const rbac = podLauncherRbac(name, this.context);
@@ -191,12 +233,51 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
         dependsOn: [...dependsOn, serviceAccount, role],
       });
       this.launcher = {
-        variables: { PIPELINE_TARGET: "kubernetes", KUBERNETES_NAMESPACE: this.context.namespace },
+        variables: {
+          PIPELINE_TARGET: "kubernetes",
+          KUBERNETES_NAMESPACE: this.context.namespace,
+          ...taskVariables,
+        },
         serviceAccount: name,
         dependency: { name, kind: "job", resources: [serviceAccount, role, binding] },
       };
     }
-    return this.launcher;
+    return { ...this.launcher, variables: { ...this.launcher.variables, ...taskVariables } };
+  }
+
+  /**
+   * Per task container: a ServiceAccount that mounts no token (the container never calls the API;
+   * the orchestrator names it through `<COMPONENT>_SERVICE_ACCOUNT`) and the policies of its flows.
+   */
+  private taskContainers(tasks: readonly TaskContainerSpec[]): Record<string, string> {
+    const variables: Record<string, string> = {};
+    const dependsOn = this.namespaceResource ? [this.namespaceResource] : [];
+    for (const task of tasks) {
+      if (!this.taskAccounts.has(task.component)) {
+        this.taskAccounts.set(
+          task.component,
+          new k8s.core.v1.ServiceAccount(
+            task.component,
+            {
+              metadata: {
+                name: task.component,
+                namespace: this.context.namespace,
+                labels: {
+                  "app.kubernetes.io/part-of": "data-pipeline",
+                  "app.kubernetes.io/managed-by": "pulumi",
+                },
+              },
+              automountServiceAccountToken: false,
+            },
+            { parent: this, dependsOn },
+          ),
+        );
+        this.policies?.forTask(task);
+      }
+      variables[`${task.component.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_SERVICE_ACCOUNT`] =
+        task.component;
+    }
+    return variables;
   }
 
   public buildImage(spec: ImageBuildSpec, parent: pulumi.Resource): pulumi.Output<string> {

@@ -315,6 +315,7 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
     problems.join("\n"),
   );
   await podSecurity(cluster, state);
+  await isolation(pulumi, cluster, state);
 
   const credentials = pulumi.outputs(stack);
   const secretUids = { ...state.secrets };
@@ -439,7 +440,7 @@ async function podSecurity(cluster: Cluster, state: Workloads): Promise<void> {
   const level = ns.body?.metadata?.labels?.["pod-security.kubernetes.io/enforce"];
   check(
     `the namespace enforces Pod Security level "${level}"`,
-    level === "baseline" || level === "restricted",
+    level === "restricted",
     JSON.stringify(ns.body?.metadata?.labels),
   );
   // Can fail: a privileged pod is refused in the same namespace (server-side dry run: nothing is created).
@@ -454,6 +455,20 @@ async function podSecurity(cluster: Cluster, state: Workloads): Promise<void> {
     privileged.status === 403 && /violates PodSecurity/.test(JSON.stringify(privileged.body)),
     `${privileged.status} ${JSON.stringify(privileged.body).slice(0, 300)}`,
   );
+  // `restricted`, not only `baseline`: a pod that baseline admits (no privilege, but root, no seccomp
+  // profile, capabilities kept) is refused too.
+  const baselineOnly = await cluster.api("POST", `/api/v1/namespaces/${namespace}/pods?dryRun=All`, {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "pod-security-baseline-probe" },
+    spec: { containers: [{ name: "probe", image: "busybox:1.36" }] },
+  });
+  check(
+    "…and so is a pod that only meets baseline (root, escalation allowed, capabilities kept, no seccomp)",
+    baselineOnly.status === 403 &&
+      /violates PodSecurity "restricted/.test(String(baselineOnly.body?.message)),
+    `${baselineOnly.status} ${JSON.stringify(baselineOnly.body).slice(0, 300)}`,
+  );
   // Every pod the controllers wanted was admitted: no FailedCreate event, and every replica has its pod.
   const events = await cluster.api("GET", `/api/v1/namespaces/${namespace}/events`);
   const refused = ((events.body?.items ?? []) as { reason: string; message: string }[]).filter(
@@ -467,6 +482,111 @@ async function podSecurity(cluster: Cluster, state: Workloads): Promise<void> {
     `the namespace's Pod Security level admitted every pod (${running} running for ${wanted} replicas, no FailedCreate)`,
     refused.length === 0 && running === wanted,
     refused.map((event) => event.message).join("\n"),
+  );
+}
+
+/**
+ * NetworkPolicies, PodDisruptionBudgets and service-account tokens as the API server holds them (kwok
+ * runs no network plugin, so the policies are checked as objects, not enforced).
+ */
+async function isolation(pulumi: Pulumi, cluster: Cluster, state: Workloads): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const list = async (apiPath: string): Promise<any[]> =>
+    (await cluster.api("GET", apiPath)).body?.items ?? [];
+  const policies = await list(`/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`);
+  const names = new Set(policies.map((policy) => policy.metadata.name as string));
+  const inState = pulumi
+    .resources(stack)
+    .filter((resource) => resource.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+  const expected = [
+    "default-deny",
+    "allow-dns",
+    "kafka-to-zookeeper",
+    "zookeeper-from-kafka",
+    "zookeeper-to-zookeeper",
+    "kafka-to-kafka",
+    "schema-registry-to-kafka",
+    "topic-users-created-to-kafka",
+    "producer-to-kafka",
+    "kafka-from-producer",
+    "users-stream-to-kafka",
+    "users-stream-to-cassandra",
+    "users-stream-to-spark-worker",
+    "users-stream-from-spark-worker",
+    "spark-master-to-spark-worker",
+    "cassandra-to-cassandra",
+    "airflow-scheduler-to-airflow-postgres",
+    "airflow-scheduler-to-kubernetes-api",
+  ];
+  const missing = expected.filter((name) => !names.has(name));
+  const deny = policies.find((policy) => policy.metadata.name === "default-deny");
+  check(
+    `${policies.length} NetworkPolicies exist (${inState.length} in the state): default deny (ingress and egress), DNS and each flow`,
+    missing.length === 0 &&
+      policies.length === inState.length &&
+      JSON.stringify(deny?.spec.podSelector) === "{}" &&
+      JSON.stringify([...(deny?.spec.policyTypes ?? [])].sort()) === '["Egress","Ingress"]',
+    `missing: ${missing.join(", ")}; live: ${[...names].sort().join(", ")}`,
+  );
+
+  // The disruption controller counts the pods each budget selects: the selectors match the replicas.
+  const replicated = {
+    ...Object.fromEntries(Object.entries(state.statefulSets).map(([name, set]) => [name, set.replicas])),
+    ...Object.fromEntries(
+      Object.entries(state.deployments).map(([name, deployment]) => [name, deployment.replicas]),
+    ),
+  };
+  const wanted = Object.entries(replicated)
+    .filter(([, replicas]) => replicas > 1)
+    .map(([name]) => name)
+    .sort();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let budgets: any[] = [];
+  const budgetProblems = () => {
+    const problems = wanted.filter((name) => {
+      const budget = budgets.find((candidate) => candidate.metadata.name === name);
+      return (
+        budget?.spec.maxUnavailable !== 1 ||
+        budget?.status?.expectedPods !== replicated[name] ||
+        budget?.status?.disruptionsAllowed !== 1
+      );
+    });
+    if (budgets.length !== wanted.length)
+      problems.push(`${budgets.length} budgets for ${wanted.length} services`);
+    return problems;
+  };
+  for (let attempt = 0; attempt < 30; attempt++) {
+    budgets = await list(`/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`);
+    if (budgetProblems().length === 0) break;
+    await sleep(1000);
+  }
+  check(
+    `a PodDisruptionBudget (maxUnavailable 1) for each service with more than one replica (${wanted.join(", ")}), counting its pods and allowing one disruption`,
+    wanted.length >= 4 && budgetProblems().length === 0,
+    `${budgetProblems().join(", ")}
+${JSON.stringify(budgets.map((budget) => [budget.metadata.name, budget.spec, budget.status?.expectedPods]))}`,
+  );
+
+  // Only the scheduler (it starts the producer's pods) gets a service-account token.
+  const pods = await list(`/api/v1/namespaces/${namespace}/pods`);
+  const withToken = pods
+    .filter((pod) =>
+      (pod.spec.volumes ?? []).some(
+        (volume: { projected?: { sources?: { serviceAccountToken?: unknown }[] } }) =>
+          (volume.projected?.sources ?? []).some((source) => source.serviceAccountToken),
+      ),
+    )
+    .map((pod) => pod.metadata.labels?.["app.kubernetes.io/instance"] as string);
+  const producerAccount = await cluster.api(
+    "GET",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/producer`,
+  );
+  check(
+    `a service-account token is mounted only in the scheduler's pod (${withToken.join(", ") || "none"}); the producer's ServiceAccount mounts none`,
+    withToken.length === 1 &&
+      withToken[0] === "airflow-scheduler" &&
+      producerAccount.body?.automountServiceAccountToken === false,
+    `${pods.length} pods; producer account: ${producerAccount.status} ${JSON.stringify(producerAccount.body?.automountServiceAccountToken)}`,
   );
 }
 
@@ -533,6 +653,8 @@ async function leftovers(cluster: Cluster): Promise<string[]> {
       "/api/v1/secrets",
       "/api/v1/services",
       "/apis/apps/v1/statefulsets",
+      "/apis/networking.k8s.io/v1/networkpolicies",
+      "/apis/policy/v1/poddisruptionbudgets",
     ]) {
       const list = await cluster.api("GET", `${kind}?labelSelector=${selector}`);
       for (const item of list.body?.items ?? [])

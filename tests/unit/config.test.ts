@@ -34,6 +34,32 @@ test("the committed dev and staging stacks are valid", (t) => {
   t.false(staging.controlCenter.enabled);
 });
 
+test("kubernetes hardening: on by default, each key turns one part off", (t) => {
+  const secure = parseStackConfig({ target: "kubernetes", kubernetes: { imageRegistry: "r.example.com" } });
+  t.like(secure.kubernetes, {
+    podSecurity: "restricted",
+    networkPolicies: true,
+    podDisruptionBudgets: true,
+    apiServerCidr: "0.0.0.0/0",
+  });
+  const relaxed = parseStackConfig({
+    target: "kubernetes",
+    kubernetes: {
+      imageRegistry: "r.example.com",
+      podSecurity: "baseline",
+      networkPolicies: false,
+      podDisruptionBudgets: false,
+      apiServerCidr: "10.96.0.1/32",
+    },
+  });
+  t.like(relaxed.kubernetes, {
+    podSecurity: "baseline",
+    networkPolicies: false,
+    podDisruptionBudgets: false,
+    apiServerCidr: "10.96.0.1/32",
+  });
+});
+
 test("defaults fill every optional key", (t) => {
   const config = parseStackConfig({ target: "docker" });
   t.is(config.confluentVersion, "7.9.5");
@@ -262,6 +288,34 @@ const badConfigs: {
     key: "data-pipeline:buildCaBundle",
     value: JSON.stringify(notPem),
     allowed: "readable PEM file with at least one CA certificate",
+  },
+  {
+    title: "a Pod Security level other than restricted or baseline",
+    raw: { target: "kubernetes", kubernetes: { imageRegistry: "r.example.com", podSecurity: "privileged" } },
+    key: "data-pipeline:kubernetes.podSecurity",
+    value: '"privileged"',
+    allowed: '"restricted" or "baseline"',
+  },
+  {
+    title: "network policies given as a string",
+    raw: { target: "kubernetes", kubernetes: { imageRegistry: "r.example.com", networkPolicies: "off" } },
+    key: "data-pipeline:kubernetes.networkPolicies",
+    value: '"off"',
+    allowed: "true or false",
+  },
+  {
+    title: "disruption budgets given as a number",
+    raw: { target: "kubernetes", kubernetes: { imageRegistry: "r.example.com", podDisruptionBudgets: 0 } },
+    key: "data-pipeline:kubernetes.podDisruptionBudgets",
+    value: "0",
+    allowed: "true or false",
+  },
+  {
+    title: "an API server range that is not a CIDR",
+    raw: { target: "kubernetes", kubernetes: { imageRegistry: "r.example.com", apiServerCidr: "10.0.0.1" } },
+    key: "data-pipeline:kubernetes.apiServerCidr",
+    value: '"10.0.0.1"',
+    allowed: "an IPv4 CIDR",
   },
   {
     title: "a CA bundle that is not a string",
