@@ -22,10 +22,7 @@ import type { KafkaTopic } from "./kafka-topic";
 import type { Producer } from "./producer";
 import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
-
-/** Airflow 3.x and Postgres 16 versions. */
-export const airflowVersion = "3.3.2";
-export const postgresImage = "postgres:16.11-bookworm";
+import { airflowVersion, postgresImage } from "./versions";
 
 /** The official Airflow image runs as uid 50000, group 0; Postgres' image as uid/gid 999. */
 const airflowUser = { uid: 50000, gid: 0 } as const;
