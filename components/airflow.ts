@@ -22,7 +22,7 @@ import type { KafkaTopic } from "./kafka-topic";
 import type { Producer } from "./producer";
 import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
-import { airflowVersion, postgresImage } from "./versions";
+import { airflowBuildArgs, airflowVersion, postgresImage } from "./versions";
 
 /** The official Airflow image runs as uid 50000, group 0; Postgres' image as uid/gid 999. */
 const airflowUser = { uid: 50000, gid: 0 } as const;
@@ -73,15 +73,10 @@ function jobCheck(jobType: string): HealthCheckSpec {
 /** Builds airflow/Dockerfile (our DAGs on the pinned Airflow image) through the target. */
 function buildAirflowImage(args: AirflowArgs, parent: pulumi.Resource): pulumi.Output<string> {
   const context = args.buildContext ?? repositoryRoot();
-  const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"]);
+  const buildArgs = airflowBuildArgs();
+  const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"], buildArgs);
   return args.target.buildImage(
-    {
-      name: "data-pipeline-airflow",
-      context,
-      dockerfile: `${context}/airflow/Dockerfile`,
-      tag,
-      buildArgs: { AIRFLOW_VERSION: airflowVersion },
-    },
+    { name: "data-pipeline-airflow", context, dockerfile: `${context}/airflow/Dockerfile`, tag, buildArgs },
     parent,
   );
 }
