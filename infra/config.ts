@@ -35,8 +35,8 @@ function pattern(regex: RegExp, allowed: string) {
 }
 
 /**
- * A version key: an exact release of the line (`major.minor`) of the manifest's version, which is
- * its default (versions.json), e.g. `7.9.<n>` for Confluent Platform 7.9.5.
+ * A version key: an exact release (`<major>.<minor>.<n>`) of the line of the manifest's version,
+ * which is its default (versions.json).
  */
 function exactVersion(product: string, pinned: string) {
   const line = pinned.split(".").slice(0, 2).join(".");

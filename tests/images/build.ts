@@ -1,6 +1,6 @@
 /**
  * Builds what the image tier runs, on the engine run.sh started:
- * 1. a Debian bookworm base from debootstrap (`docker import`);
+ * 1. a Debian base (the `debian` release of versions.json) from debootstrap (`docker import`);
  * 2. the stand-ins for the upstream bases our Dockerfiles start FROM (tests/images/standins/*), from
  *    what the registries here serve, tagged with the upstream names on this engine only;
  * 3. our three images, each exactly as the Docker target declares it for the dev stack (context,
@@ -120,7 +120,7 @@ function ensureArtifact(name: string): string {
   return path;
 }
 
-/** Debian bookworm minbase from debootstrap, imported once per recipe. */
+/** Debian minbase (versions.json's release) from debootstrap, imported once per recipe. */
 function ensureBase(): string {
   // The recipe is the debootstrap call and what is left out of the import (see below).
   const recipe = [
