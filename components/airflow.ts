@@ -26,10 +26,7 @@ import type { Producer } from "./producer";
 import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
 import { connectionTo } from "./spec";
 import type { Target } from "./target";
-
-/** Airflow 3.x and Postgres 16 versions. */
-export const airflowVersion = "3.3.2";
-export const postgresImage = "postgres:16.11-bookworm";
+import { airflowBuildArgs, airflowVersion, postgresImage } from "./versions";
 
 /**
  * The official Airflow image runs as uid 50000, group 0. Postgres' image starts as root and drops to
@@ -85,15 +82,10 @@ function jobCheck(jobType: string): HealthCheckSpec {
 /** Builds airflow/Dockerfile (our DAGs on the pinned Airflow image) through the target. */
 function buildAirflowImage(args: AirflowArgs, parent: pulumi.Resource): pulumi.Output<string> {
   const context = args.buildContext ?? repositoryRoot();
-  const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"]);
+  const buildArgs = airflowBuildArgs();
+  const tag = args.imageTag ?? contentTag(airflowVersion, context, ["airflow", "dags"], buildArgs);
   return args.target.buildImage(
-    {
-      name: "data-pipeline-airflow",
-      context,
-      dockerfile: `${context}/airflow/Dockerfile`,
-      tag,
-      buildArgs: { AIRFLOW_VERSION: airflowVersion },
-    },
+    { name: "data-pipeline-airflow", context, dockerfile: `${context}/airflow/Dockerfile`, tag, buildArgs },
     parent,
   );
 }

@@ -27,10 +27,16 @@ function filesUnder(entry: string): string[] {
 }
 
 /**
- * `<version>-<12 hex digits>`: the hash of every file under `paths` (relative to `root`), names included.
- * Throws when a path does not exist, naming it.
+ * `<version>-<12 hex digits>`: the hash of every file under `paths` (relative to `root`), names
+ * included, and of the build args (which carry the base images' versions). Throws when a path does
+ * not exist, naming it.
  */
-export function contentTag(version: string, root: string, paths: readonly string[]): string {
+export function contentTag(
+  version: string,
+  root: string,
+  paths: readonly string[],
+  buildArgs: Readonly<Record<string, string>> = {},
+): string {
   const hash = createHash("sha256");
   for (const relative of paths) {
     const absolute = path.join(root, relative);
@@ -45,6 +51,9 @@ export function contentTag(version: string, root: string, paths: readonly string
       hash.update(fs.readFileSync(file));
       hash.update("\0");
     }
+  }
+  for (const [name, value] of Object.entries(buildArgs).sort(([a], [b]) => a.localeCompare(b))) {
+    hash.update(`${name}=${value}\0`);
   }
   return `${version}-${hash.digest("hex").slice(0, 12)}`;
 }

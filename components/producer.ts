@@ -13,6 +13,7 @@ import { schemaRegistryPort } from "./schema-registry";
 import type { ConnectionSpec } from "./spec";
 import { connectionTo } from "./spec";
 import type { Target } from "./target";
+import { producerBuildArgs } from "./versions";
 
 /** Arguments of {@link Producer}. */
 export interface ProducerArgs {
@@ -52,17 +53,17 @@ export function producerEnvironment(
 /** Builds producer/Dockerfile through the target; the tag is a content hash unless `imageTag` is given. */
 function buildProducerImage(args: ProducerArgs, parent: pulumi.Resource): pulumi.Output<string> {
   const context = args.buildContext ?? repositoryRoot();
+  const buildArgs = producerBuildArgs();
   const tag =
     args.imageTag ??
-    contentTag("0.1.0", context, [
-      "producer/src",
-      "producer/package.json",
-      "producer/Dockerfile",
-      "contracts",
-      "package-lock.json",
-    ]);
+    contentTag(
+      "0.1.0",
+      context,
+      ["producer/src", "producer/package.json", "producer/Dockerfile", "contracts", "package-lock.json"],
+      buildArgs,
+    );
   return args.target.buildImage(
-    { name: "data-pipeline-producer", context, dockerfile: `${context}/producer/Dockerfile`, tag },
+    { name: "data-pipeline-producer", context, dockerfile: `${context}/producer/Dockerfile`, tag, buildArgs },
     parent,
   );
 }

@@ -3,8 +3,8 @@
  * mode to the cluster's master, is restarted on failure by the target (container restart policy /
  * StatefulSet), and keeps its checkpoint on a persistent volume so a restart resumes where it stopped.
  *
- * The image is built from spark/Dockerfile on the pinned apache/spark image with the Kafka and
- * Cassandra connector jars baked in (no ivy resolution at run time).
+ * The image is built from spark/Dockerfile on the apache/spark image of the cluster's Spark version,
+ * with the Kafka and Cassandra connector jars for that version baked in (no ivy resolution at run time).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentValues } from "../contracts/interfaces";
@@ -22,7 +22,7 @@ import { executorPortRange } from "./spark-cluster";
 import type { ConnectionSpec, EnvironmentValue, PortSelector, ServiceSpec, Workload } from "./spec";
 import { connectionTo } from "./spec";
 import type { Target } from "./target";
-import { sparkUser } from "./versions";
+import { sparkUser, streamingJobBuildArgs } from "./versions";
 
 /** Driver RPC, block manager and UI ports (fixed so executors can reach the driver). */
 export const driverPorts = { driver: 7078, blockManager: 7079, ui: 4040 } as const;
@@ -69,9 +69,9 @@ export interface SparkStreamingJobArgs {
 }
 
 /**
- * Builds the job image (spark/Dockerfile: the pinned apache/spark image plus connector jars, the
- * job's Python dependencies and the job). Executors run the job's Python code too, so the Spark
- * cluster runs this image as well.
+ * Builds the job image (spark/Dockerfile: the apache/spark image of `sparkVersion` plus the connector
+ * jars resolved for that version, the job's Python dependencies and the job). Executors run the job's
+ * Python code too, so the Spark cluster runs this image as well.
  */
 export function buildStreamingJobImage(
   target: Target,
@@ -79,9 +79,11 @@ export function buildStreamingJobImage(
   options: { readonly sparkVersion: string; readonly imageTag?: string; readonly buildContext?: string },
 ): pulumi.Output<string> {
   const context = options.buildContext ?? repositoryRoot();
-  const tag = options.imageTag ?? contentTag(options.sparkVersion, context, ["spark", "contracts"]);
+  const buildArgs = streamingJobBuildArgs(options.sparkVersion);
+  const tag =
+    options.imageTag ?? contentTag(options.sparkVersion, context, ["spark", "contracts"], buildArgs);
   return target.buildImage(
-    { name: "data-pipeline-spark-job", context, dockerfile: `${context}/spark/Dockerfile`, tag },
+    { name: "data-pipeline-spark-job", context, dockerfile: `${context}/spark/Dockerfile`, tag, buildArgs },
     parent,
   );
 }

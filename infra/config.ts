@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { versions } from "../components/versions";
 import { airflowVariables, defaultOf, descriptorOf, sparkJobVariables } from "../contracts/interfaces";
 
 /** The config namespace (the Pulumi project name). */
@@ -33,6 +34,18 @@ function positive(what: string) {
 
 function pattern(regex: RegExp, allowed: string) {
   return z.string({ error: allowed }).regex(regex, { error: allowed });
+}
+
+/**
+ * A version key: an exact release (`<major>.<minor>.<n>`) of the line of the manifest's version,
+ * which is its default (versions.json).
+ */
+function exactVersion(product: string, pinned: string) {
+  const line = pinned.split(".").slice(0, 2).join(".");
+  const regex = new RegExp(`^${line.replace(/\./g, "\\.")}\\.\\d+$`);
+  return pattern(regex, `an exact ${product} ${line} version such as ${pinned} (never latest)`).default(
+    pinned,
+  );
 }
 
 const pemCertificate = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/;
@@ -110,7 +123,7 @@ const topicSchema = z.strictObject({
 });
 
 const cassandraSchema = z.strictObject({
-  version: pattern(/^5\.0\.\d+$/, "an exact Cassandra 5.0 tag such as 5.0.9 (never latest)").default("5.0.9"),
+  version: exactVersion("Cassandra", versions.cassandra),
   nodes: integer(1, 99).default(1),
   datacenter: pattern(/^[A-Za-z0-9_-]{1,48}$/, "letters, digits, '_' or '-'").default("datacenter1"),
   keyspace: pattern(
@@ -129,7 +142,7 @@ const cassandraSchema = z.strictObject({
 });
 
 const sparkSchema = z.strictObject({
-  version: pattern(/^3\.5\.\d+$/, "an exact Spark 3.5 version such as 3.5.7").default("3.5.7"),
+  version: exactVersion("Spark", versions.spark),
   workers: integer(1, 50).default(1),
   workerCores: integer(1, 64).default(1),
   workerMemoryMiB: memoryMiB(512).default(2048),
@@ -208,10 +221,7 @@ const recordFormats = descriptorOf(sparkJobVariables, "RECORD_FORMAT").values;
 const stackSchema = z
   .strictObject({
     target: z.enum(["docker", "kubernetes"], { error: '"docker" or "kubernetes"' }),
-    confluentVersion: pattern(
-      /^7\.9\.\d+$/,
-      "an exact Confluent Platform 7.9 tag such as 7.9.5 (never latest)",
-    ).default("7.9.5"),
+    confluentVersion: exactVersion("Confluent Platform", versions.confluentPlatform),
     zookeeper: zookeeperSchema.default(zookeeperSchema.parse({})),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     schemaRegistry: schemaRegistrySchema.default(schemaRegistrySchema.parse({})),

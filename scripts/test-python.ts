@@ -14,7 +14,7 @@ import { ensureVenv } from "../tests/harness/services/venv";
 const packages = ["spark", "dags"];
 
 /**
- * The job image (apache/spark 3.5.7 on Ubuntu 22.04) runs Python 3.10: the record contract's tests
+ * The job image (apache/spark 3.5 on Ubuntu 22.04) runs Python 3.10: the record contract's tests
  * run under it too, where this machine has it (pyenv's or on PATH). A 3.11-only call there once
  * refused every valid record (datetime.fromisoformat with a trailing "Z").
  */

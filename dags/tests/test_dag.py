@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -174,4 +175,5 @@ def test_the_image_installs_the_providers_the_tests_use() -> None:
     providers = {name: version for name, version in pins(image).items() if name.startswith("apache-airflow")}
     assert providers, "airflow/requirements.txt pins no provider"
     assert {name: tested.get(name) for name in providers} == providers
-    assert tested["apache-airflow"] == "3.3.2"
+    manifest = json.loads((DAGS_FOLDER.parent / "versions.json").read_text())
+    assert tested["apache-airflow"] == manifest["airflow"], "the Airflow of the image (versions.json)"

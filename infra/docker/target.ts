@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ImageBuildSpec, JobSpec, ServiceSpec, Workload, WorkloadSpecBase } from "../../components/spec";
 import { standardLabels } from "../../components/spec";
 import type { ContainerLauncher, Target } from "../../components/target";
+import { versions } from "../../components/versions";
 import { buildImage } from "./image";
 import {
   containerEnvironment,
@@ -254,8 +255,8 @@ export class DockerTarget extends pulumi.ComponentResource implements Target {
   }
 }
 
-/** The Docker API proxy image. Pinned, never `latest`. */
-export const dockerSocketProxyImage = "tecnativa/docker-socket-proxy:0.3.0";
+/** The Docker API proxy image, at the version of versions.json (never `latest`). */
+export const dockerSocketProxyImage = `tecnativa/docker-socket-proxy:${versions.dockerSocketProxy}`;
 
 /** What the proxy lets through: creating, starting, waiting on, reading logs of and removing containers, and images. */
 export const dockerSocketProxyPermissions = [

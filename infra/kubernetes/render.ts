@@ -15,13 +15,14 @@ import type {
   WorkloadSpecBase,
 } from "../../components/spec";
 import { isPerReplicaValue, isSecretValue, standardLabels } from "../../components/spec";
+import { versions } from "../../components/versions";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Probe = k8s.types.input.core.v1.Probe;
 
-/** The image of the init container that waits for a dependency. Pinned, never `latest`. */
-export const waitImage = "busybox:1.37.0";
+/** The image of the init container that waits for a dependency, at the version of versions.json (never `latest`). */
+export const waitImage = `busybox:${versions.busybox}`;
 
 /** Defaults shared with the Docker target. */
 const probeDefaults = { intervalSeconds: 10, timeoutSeconds: 5, retries: 6, startPeriodSeconds: 60 };

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { waitImage } from "../../infra/kubernetes/render";
 import { buildAll, moduleDirectory, versions } from "./build";
 import type { Cluster } from "./cluster";
 import { startCluster } from "./cluster";
@@ -448,7 +449,7 @@ async function podSecurity(cluster: Cluster, state: Workloads): Promise<void> {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "pod-security-probe" },
-    spec: { containers: [{ name: "probe", image: "busybox:1.36", securityContext: { privileged: true } }] },
+    spec: { containers: [{ name: "probe", image: waitImage, securityContext: { privileged: true } }] },
   });
   check(
     "PodSecurity admission is live: a privileged pod is refused in the namespace",

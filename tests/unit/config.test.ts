@@ -1,4 +1,5 @@
 import test from "ava";
+import { versions } from "../../components/versions";
 import { parseStackConfig, rawStackConfig, StackConfigError } from "../../infra/config";
 import { stackFileConfig } from "./support/stacks";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -62,7 +63,7 @@ test("kubernetes hardening: on by default, each key turns one part off", (t) => 
 
 test("defaults fill every optional key", (t) => {
   const config = parseStackConfig({ target: "docker" });
-  t.is(config.confluentVersion, "7.9.5");
+  t.is(config.confluentVersion, versions.confluentPlatform);
   t.is(config.kafka.brokers, 1);
   t.is(config.kafka.mode, "zookeeper");
   t.is(config.kafka.hostPort, 9094);
@@ -161,7 +162,7 @@ const badConfigs: {
     raw: { target: "docker", confluentVersion: "latest" },
     key: "data-pipeline:confluentVersion",
     value: '"latest"',
-    allowed: "exact Confluent Platform 7.9 tag",
+    allowed: "exact Confluent Platform 7.9 version",
   },
   {
     title: "other Confluent line",
@@ -169,6 +170,13 @@ const badConfigs: {
     key: "data-pipeline:confluentVersion",
     value: '"8.0.0"',
     allowed: "7.9",
+  },
+  {
+    title: "other Spark line",
+    raw: { target: "docker", spark: { version: "3.4.4" } },
+    key: "data-pipeline:spark.version",
+    value: '"3.4.4"',
+    allowed: "an exact Spark 3.5 version",
   },
   {
     title: "unknown key",

@@ -12,12 +12,23 @@ import {
   valueOf,
 } from "./support/mocks";
 import { stackFileConfig } from "./support/stacks";
+import {
+  airflowBuildArgs,
+  producerBuildArgs,
+  sparkImage,
+  streamingJobBuildArgs,
+} from "../../components/versions";
 import { DockerTarget } from "../../infra/docker";
 import { caBundleSecretId, imageBuildArgs } from "../../infra/docker/image";
 import { KubernetesTarget } from "../../infra/kubernetes";
 import { deployStack } from "../../infra/stack";
 
 test.beforeEach(() => resetRegistered());
+
+/** The stack file's `spark` block, to change one key of it. */
+function stackSpark(stack: "dev" | "staging"): Record<string, unknown> {
+  return (stackFileConfig(stack)["spark"] ?? {}) as Record<string, unknown>;
+}
 
 const build = { name: "producer", context: "producer", tag: "0.1.0", buildArgs: { NODE_ENV: "production" } };
 const imageType = "docker-build:index:Image";
@@ -118,3 +129,19 @@ test.serial("a bad data-pipeline:buildCaBundle is refused before any resource is
   await settle();
   t.is(registeredResources().length, 0);
 });
+
+test.serial(
+  "data-pipeline:spark.version builds what it says: the job image's base, connector jars and tag",
+  async (t) => {
+    deployStack({ ...stackFileConfig("dev"), spark: { ...stackSpark("dev"), version: "3.5.6" } });
+    const resources = await settle();
+    const job = findResource(resources, imageType, "data-pipeline-spark-job-image");
+    t.deepEqual(job.inputs.buildArgs, streamingJobBuildArgs("3.5.6"));
+    t.is((job.inputs.buildArgs as Record<string, string>)["SPARK_IMAGE"], sparkImage("3.5.6"));
+    t.regex((job.inputs.tags as string[])[0] ?? "", /^data-pipeline-spark-job:3\.5\.6-[0-9a-f]{12}$/);
+    const producer = findResource(resources, imageType, "data-pipeline-producer-image");
+    t.deepEqual(producer.inputs.buildArgs, producerBuildArgs());
+    const airflow = findResource(resources, imageType, "data-pipeline-airflow-image");
+    t.deepEqual(airflow.inputs.buildArgs, airflowBuildArgs());
+  },
+);

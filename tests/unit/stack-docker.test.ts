@@ -2,6 +2,7 @@ import test from "ava";
 import { envMap, findResource, registeredResources, resetRegistered, settle, valueOf } from "./support/mocks";
 import { deployStack } from "../../infra/stack";
 import { stackFileConfig } from "./support/stacks";
+import { versions } from "../../components/versions";
 
 test.beforeEach(() => resetRegistered());
 
@@ -46,13 +47,13 @@ test.serial("dev stack: the exact resource set", async (t) => {
     "docker:index/container:Container users-stream-0",
     "docker:index/container:Container zookeeper-0",
     "docker:index/network:Network docker-network",
-    "docker:index/remoteImage:RemoteImage image-cassandra-5.0.9",
-    "docker:index/remoteImage:RemoteImage image-confluentinc-cp-enterprise-control-center-7.9.5",
-    "docker:index/remoteImage:RemoteImage image-confluentinc-cp-kafka-7.9.5",
-    "docker:index/remoteImage:RemoteImage image-confluentinc-cp-schema-registry-7.9.5",
-    "docker:index/remoteImage:RemoteImage image-confluentinc-cp-zookeeper-7.9.5",
-    "docker:index/remoteImage:RemoteImage image-postgres-16.11-bookworm",
-    "docker:index/remoteImage:RemoteImage image-tecnativa-docker-socket-proxy-0.3.0",
+    `docker:index/remoteImage:RemoteImage image-cassandra-${versions.cassandra}`,
+    `docker:index/remoteImage:RemoteImage image-confluentinc-cp-enterprise-control-center-${versions.confluentPlatform}`,
+    `docker:index/remoteImage:RemoteImage image-confluentinc-cp-kafka-${versions.confluentPlatform}`,
+    `docker:index/remoteImage:RemoteImage image-confluentinc-cp-schema-registry-${versions.confluentPlatform}`,
+    `docker:index/remoteImage:RemoteImage image-confluentinc-cp-zookeeper-${versions.confluentPlatform}`,
+    `docker:index/remoteImage:RemoteImage image-postgres-${versions.postgres}-${versions.debian}`,
+    `docker:index/remoteImage:RemoteImage image-tecnativa-docker-socket-proxy-${versions.dockerSocketProxy}`,
     "docker:index/volume:Volume airflow-postgres-0-data",
     "docker:index/volume:Volume cassandra-0-data",
     "docker:index/volume:Volume kafka-0-data",

@@ -5,6 +5,7 @@ import { validateKubernetesObject } from "./support/kubernetes-schema";
 import { deployStack } from "../../infra/stack";
 import { mainContainer, podEnv } from "./support/pods";
 import { stackFileConfig } from "./support/stacks";
+import { versions } from "../../components/versions";
 
 test.beforeEach(() => resetRegistered());
 
@@ -324,7 +325,7 @@ test.serial(
     const waitKafka = kafka.inputs.spec.template.spec.initContainers[0];
     t.is(waitKafka.name, "wait-for-zookeeper");
     t.regex(waitKafka.command[2], /nc -z -w 2 zookeeper\.data-pipeline-staging\.svc\.cluster\.local 2181/);
-    t.is(waitKafka.image, "busybox:1.37.0");
+    t.is(waitKafka.image, `busybox:${versions.busybox}`);
     const registry = findResource(resources, ":Deployment", "schema-registry");
     t.true(registry.dependsOn.includes("kafka"));
     t.is(registry.inputs.spec.template.spec.initContainers[0].name, "wait-for-kafka");

@@ -12,11 +12,12 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { mavenVersionProperties, versions } from "../../../components/versions";
 import { HarnessError, progress } from "./errors";
 import { cacheDir, repoRoot } from "./paths";
 
 /** Pinned plugin used for every resolution, so a Maven upgrade does not change the layout. */
-const dependencyPlugin = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
+const dependencyPlugin = `org.apache.maven.plugins:maven-dependency-plugin:${versions.mavenDependencyPlugin}`;
 
 /** How the dependencies of `tests/harness/maven/<service>/pom.xml` land in the cache. */
 export type MavenLayout =
@@ -44,8 +45,9 @@ export interface MavenResolveOptions {
 
 /**
  * Resolves the dependencies declared in `tests/harness/maven/<service>/pom.xml` through Maven itself
- * (transitives included) into `<cache>/<service>/lib`. Idempotent: a stamp holding the hash of the
- * pom and the layout makes a warm call return without running Maven at all. Maven's download lines
+ * (transitives included) into `<cache>/<service>/lib`, with the versions of versions.json as Maven
+ * properties (`-Dspark.version=...`; the poms write none). Idempotent: a stamp holding the hash of
+ * the pom, the versions and the layout makes a warm call return without running Maven at all. Maven's download lines
  * are echoed as progress. Set `DATA_PIPELINE_M2` to use another local repository (e.g. an empty
  * temp dir to measure a cold cache).
  */
@@ -59,7 +61,12 @@ export async function resolveMaven(
   const serviceCache = join(cacheDir(), service);
   const directory = join(serviceCache, "lib");
   const stampPath = join(serviceCache, "stamp");
-  const stamp = createHash("sha256").update(readFileSync(pomPath)).update(layout).digest("hex");
+  const properties = Object.entries(mavenVersionProperties()).map(([name, value]) => `-D${name}=${value}`);
+  const stamp = createHash("sha256")
+    .update(readFileSync(pomPath))
+    .update(properties.join("\0"))
+    .update(layout)
+    .digest("hex");
   if (existsSync(stampPath) && readFileSync(stampPath, "utf8") === stamp && existsSync(directory)) {
     return { directory, classpath: listJars(directory) };
   }
@@ -78,6 +85,7 @@ export async function resolveMaven(
     // Unpack markers would otherwise land in tests/harness/maven/<service>/target and skip later unpacks.
     `-DmarkersDirectory=${staging}.markers`,
     "-DincludeScope=runtime",
+    ...properties,
   ];
   const localRepository = process.env.DATA_PIPELINE_M2;
   if (localRepository) args.push(`-Dmaven.repo.local=${localRepository}`);

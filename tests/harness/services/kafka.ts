@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { versions } from "../../../components/versions";
 import { defineService, freePorts, loopback, resolveMaven, runToCompletion, startJavaProcess } from "../lib";
 import type { ServiceContext } from "../lib";
 import { kafkaJvmFlags, kafkaRuntime, writeLog4jConfig, writeProperties } from "./kafka-common";
@@ -37,10 +38,10 @@ export function singleBrokerProperties(dataDirectory: string): Record<string, st
   };
 }
 
-/** Kafka 3.9.1 broker from Maven Central, with ZooKeeper or in KRaft mode; readiness by a metadata request. */
+/** Kafka broker (versions.json, harness.kafka) from Maven Central, with ZooKeeper or in KRaft mode; readiness by a metadata request. */
 export const kafkaService = defineService<KafkaEndpoint>({
   name: "kafka",
-  description: "Apache Kafka 3.9.1 broker (ZooKeeper mode, or KRaft with --kraft)",
+  description: `Apache Kafka ${versions.harness.kafka} broker (ZooKeeper mode, or KRaft with --kraft)`,
   dependencies: (options) => (options.kraft ? [] : ["zookeeper"]),
   prepare: async () => void (await resolveMaven("kafka")),
   async start(context) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { JavaRuntime, MavenArtifacts } from "../lib";
 import {
@@ -8,10 +8,10 @@ import {
   freePorts,
   loopback,
   progress,
-  repoRoot,
   resolveMaven,
   startJavaProcess,
 } from "../lib";
+import { versions } from "../../../components/versions";
 import { ensureVenv } from "./venv";
 import type { PythonEnvironment } from "./venv";
 
@@ -73,45 +73,11 @@ export function withoutShippedArtifacts(
   return { jars, duplicates };
 }
 
-/** `artifactId → version` of every dependency declared in a pom's text. */
-export function declaredVersions(pomText: string): Map<string, string> {
-  const versions = new Map<string, string>();
-  const pattern = /<artifactId>([^<]+)<\/artifactId>\s*<version>([^<]+)<\/version>/g;
-  for (const match of pomText.matchAll(pattern)) {
-    if (match[1] && match[2]) versions.set(match[1], match[2]);
-  }
-  return versions;
-}
-
-/**
- * The harness' connector pom and the job image's (spark/pom.xml) must pin the same versions, so
- * the e2e tests run the jars the image bakes in. Returns the first difference, if any.
- */
-export function connectorDrift(harnessPom: string, imagePom: string): string | undefined {
-  const image = declaredVersions(imagePom);
-  for (const [artifact, version] of declaredVersions(harnessPom)) {
-    const imageVersion = image.get(artifact);
-    if (imageVersion !== undefined && imageVersion !== version) {
-      return `${artifact} is ${version} in tests/harness/maven/spark/pom.xml but ${imageVersion} in spark/pom.xml`;
-    }
-  }
-  return undefined;
-}
-
 /**
  * Builds the venv (pyspark), resolves the connector jars from tests/harness/maven/spark/pom.xml, and
  * checks that pyspark and the Kafka connector carry the same Spark version.
  */
 export async function prepareSpark(): Promise<SparkArtifacts> {
-  const imagePomPath = join(repoRoot(), "spark", "pom.xml");
-  if (existsSync(imagePomPath)) {
-    const harnessPom = readFileSync(
-      join(repoRoot(), "tests", "harness", "maven", "spark", "pom.xml"),
-      "utf8",
-    );
-    const drift = connectorDrift(harnessPom, readFileSync(imagePomPath, "utf8"));
-    if (drift) throw new HarnessError("spark", `${drift}; keep the two poms in step`);
-  }
   const python = await ensureVenv();
   const sparkHome = join(python.sitePackages, "pyspark");
   const shippedDirectory = join(sparkHome, "jars");
@@ -122,15 +88,15 @@ export async function prepareSpark(): Promise<SparkArtifacts> {
     );
   }
   const shippedJarNames = readdirSync(shippedDirectory).filter((name) => name.endsWith(".jar"));
-  const sparkVersion = versionOf(shippedJarNames, /^spark-core_2\.12-(.+)\.jar$/) ?? "unknown";
+  const sparkVersion = versionOf(shippedJarNames, jarPattern("spark-core")) ?? "unknown";
   const connectors: MavenArtifacts = await resolveMaven("spark");
   const connectorNames = connectors.classpath.map((jar) => jar.split("/").pop() ?? jar);
-  const kafkaVersion = versionOf(connectorNames, /^spark-sql-kafka-0-10_2\.12-(.+)\.jar$/);
+  const kafkaVersion = versionOf(connectorNames, jarPattern("spark-sql-kafka-0-10"));
   if (kafkaVersion !== sparkVersion) {
     throw new HarnessError(
       "spark",
       `pyspark ships Spark ${sparkVersion} but spark-sql-kafka is ${kafkaVersion ?? "missing"}; ` +
-        "pin the same version in spark/requirements.txt and tests/harness/maven/spark/pom.xml",
+        "pin pyspark in spark/requirements.txt to the spark version of versions.json",
     );
   }
   const { jars, duplicates } = withoutShippedArtifacts(connectors.classpath, shippedJarNames);
@@ -138,6 +104,11 @@ export async function prepareSpark(): Promise<SparkArtifacts> {
     progress("spark", `left out ${duplicates.length} jar(s) pyspark already ships: ${duplicates.join(", ")}`);
   }
   return { python, sparkHome, sparkVersion, jars, duplicates };
+}
+
+/** The file name of a Spark artifact's jar for the Scala of versions.json; its group 1 is the version. */
+function jarPattern(artifact: string): RegExp {
+  return new RegExp(`^${artifact}_${versions.scala.replace(/\./g, "\\.")}-(.+)\\.jar$`);
 }
 
 function versionOf(fileNames: readonly string[], pattern: RegExp): string | undefined {
@@ -152,7 +123,7 @@ function versionOf(fileNames: readonly string[], pattern: RegExp): string | unde
 export function sparkEnvironment(artifacts: SparkArtifacts, java: JavaRuntime): Record<string, string> {
   return {
     SPARK_HOME: artifacts.sparkHome,
-    SPARK_SCALA_VERSION: "2.12",
+    SPARK_SCALA_VERSION: versions.scala,
     SPARK_LOCAL_IP: loopback,
     SPARK_LOCAL_HOSTNAME: loopback,
     JAVA_HOME: java.home,

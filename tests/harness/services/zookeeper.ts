@@ -9,7 +9,7 @@ export interface ZooKeeperEndpoint {
   readonly connect: string;
 }
 
-/** Standalone ZooKeeper (the version Kafka 3.9.1 depends on), readiness by the `ruok` four-letter word. */
+/** Standalone ZooKeeper (the version the harness' Kafka depends on), readiness by the `ruok` four-letter word. */
 export const zookeeperService = defineService<ZooKeeperEndpoint>({
   name: "zookeeper",
   description: "Apache ZooKeeper (standalone, from kafka_2.13's dependencies)",
