@@ -4,6 +4,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import {
+  brokerSecurityEnvironment,
+  brokerStartScript,
+  clientListenerNames,
+  kafkaCredentials,
+  securityProtocolOf,
+} from "./kafka-authentication";
+import type { KafkaAuthentication, KafkaCredentials } from "./kafka-security";
+import { adminPrincipal, kafkaAuthentications, kafkaUserSecretName } from "./kafka-security";
 import type { EnvironmentValue, ReplicaIdentity, ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
 import { confluentEntrypoint, confluentImage, confluentPlatformVersion, confluentUser } from "./versions";
@@ -47,6 +56,14 @@ export interface KafkaArgs {
   readonly memoryMiB?: number;
   /** CPU limit per broker in cores. @default 1 */
   readonly cpu?: number;
+  /**
+   * `scram-sha-512`: every listener authenticates with SASL/SCRAM-SHA-512 (KRaft's controller
+   * listener with PLAIN), the ACL authorizer is on with no "allow everyone" fallback, and a
+   * generated admin credential is the only super user; clients need a {@link KafkaUser}. `none`:
+   * plaintext without authentication or authorization, for a quick local try.
+   * @default "scram-sha-512"
+   */
+  readonly authentication?: KafkaAuthentication;
 }
 
 /** The inputs of the endpoint contract for one broker. */
@@ -55,6 +72,8 @@ export interface ListenerInputs {
   readonly mode: KafkaMode;
   /** Host port of this broker when the target publishes one. */
   readonly hostPort?: number;
+  /** SASL on every listener (`scram-sha-512`) or none. @default "none" */
+  readonly authentication?: KafkaAuthentication;
 }
 
 /** listeners, advertised.listeners and the protocol map of one broker. */
@@ -69,17 +88,18 @@ export interface ListenerSettings {
  * get `localhost:<published port>` on a listener of their own; the KRaft controller is never advertised.
  */
 export function listenersFor(inputs: ListenerInputs): ListenerSettings {
+  const protocol = securityProtocolOf(inputs.authentication ?? "none");
   const listeners = [`INTERNAL://0.0.0.0:${kafkaPorts.internal}`];
   const advertised = [`INTERNAL://${inputs.replica.host}:${kafkaPorts.internal}`];
-  const protocols = ["INTERNAL:PLAINTEXT"];
+  const protocols = [`INTERNAL:${protocol}`];
   if (inputs.hostPort !== undefined) {
     listeners.push(`HOST://0.0.0.0:${kafkaPorts.host}`);
     advertised.push(`HOST://localhost:${inputs.hostPort}`);
-    protocols.push("HOST:PLAINTEXT");
+    protocols.push(`HOST:${protocol}`);
   }
   if (inputs.mode === "kraft") {
     listeners.push(`CONTROLLER://0.0.0.0:${kafkaPorts.controller}`);
-    protocols.push("CONTROLLER:PLAINTEXT");
+    protocols.push(`CONTROLLER:${protocol}`);
   }
   return {
     listeners: listeners.join(","),
@@ -119,6 +139,10 @@ export interface KafkaSettings {
   readonly zookeeperConnect?: string;
   /** KRaft cluster id. */
   readonly clusterId?: pulumi.Input<string>;
+  /** SASL/SCRAM with ACLs, or none. @default "none" */
+  readonly authentication?: KafkaAuthentication;
+  /** The admin's credentials (their Secret and password); required with SCRAM. */
+  readonly admin?: { readonly secretName: string; readonly password: pulumi.Input<string> };
 }
 
 /** The cp-kafka environment of every broker. */
@@ -129,6 +153,7 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
     listenersFor({
       replica,
       mode: settings.mode,
+      authentication: settings.authentication ?? "none",
       ...(hostPort !== undefined ? { hostPort: replica.publishedPort("host") ?? hostPort } : {}),
     });
   const internalReplication = Math.min(3, settings.brokers);
@@ -166,6 +191,14 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
     env["KAFKA_CONTROLLER_QUORUM_VOTERS"] = voters;
     env["CLUSTER_ID"] = settings.clusterId;
   }
+  if ((settings.authentication ?? "none") === "scram-sha-512") {
+    if (!settings.admin)
+      throw new Error("Unable to configure Kafka: SASL/SCRAM needs the admin's credentials.");
+    Object.assign(
+      env,
+      brokerSecurityEnvironment(settings.mode, clientListenerNames(hostPort !== undefined), settings.admin),
+    );
+  }
   return env;
 }
 
@@ -185,9 +218,23 @@ export class Kafka extends pulumi.ComponentResource {
   public readonly workload: Workload;
   /** The neutral spec this component rendered. */
   public readonly spec: ServiceSpec;
+  /** The service name (the Secrets of its principals are named after it). */
+  public readonly serviceName: string;
+  /** SASL/SCRAM with ACLs, or none. */
+  public readonly authentication: KafkaAuthentication;
+  /** What clients set as `security.protocol`. */
+  public readonly securityProtocol: "SASL_PLAINTEXT" | "PLAINTEXT";
+  /** The super user's generated password (secret); undefined without authentication. */
+  public readonly adminPassword: pulumi.Output<string> | undefined;
+  /**
+   * The super user's credentials as secret references (its Secret `<service>-user-admin`), for jobs
+   * that manage users and ACLs ({@link KafkaUser}); undefined without authentication.
+   */
+  public readonly adminCredentials: KafkaCredentials | undefined;
 
   constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("data-pipeline:kafka:Kafka", name, {}, opts);
+    const authentication = args.authentication ?? "scram-sha-512";
     const brokers = args.brokers ?? 1;
     const mode = args.mode ?? "zookeeper";
     const version = args.version ?? confluentPlatformVersion;
@@ -209,6 +256,12 @@ export class Kafka extends pulumi.ComponentResource {
         this,
       );
     }
+    if (!kafkaAuthentications.includes(authentication)) {
+      throw new pulumi.ResourceError(
+        `Unable to create Kafka ${name}: authentication "${String(authentication)}" is not allowed. Use ${kafkaAuthentications.map((value) => `"${value}"`).join(" or ")}.`,
+        this,
+      );
+    }
     if (mode === "zookeeper" && !args.zookeeper) {
       throw new pulumi.ResourceError(
         `Unable to create Kafka ${name}: ZooKeeper mode needs \`zookeeper\`. Pass one or use mode "kraft".`,
@@ -218,6 +271,21 @@ export class Kafka extends pulumi.ComponentResource {
     this.brokers = brokers;
     this.mode = mode;
     this.version = version;
+    this.serviceName = serviceName;
+    this.authentication = authentication;
+    this.securityProtocol = securityProtocolOf(authentication);
+    const adminSecretName = kafkaUserSecretName(serviceName, adminPrincipal);
+    this.adminPassword =
+      authentication === "scram-sha-512"
+        ? pulumi.secret(
+            // Alphanumeric: Kafka's SCRAM config syntax and the JAAS quoting need no escaping then.
+            new random.RandomPassword(
+              `${name}-admin-password`,
+              { length: 32, special: false },
+              { parent: this },
+            ).result,
+          )
+        : undefined;
     this.bootstrapServers = bootstrapServersFor(args.target, serviceName, brokers);
     this.hostBootstrapServers = hostBootstrapServersFor(args.target, args.hostPort, brokers);
     const clusterId =
@@ -230,6 +298,7 @@ export class Kafka extends pulumi.ComponentResource {
       component: "kafka",
       image: confluentImage("cp-kafka", version),
       entrypoint: confluentEntrypoint,
+      ...(authentication === "scram-sha-512" ? { command: ["bash", "-c", brokerStartScript(mode)] } : {}),
       replicas: brokers,
       stateful: true,
       env: kafkaEnvironment(args.target, {
@@ -242,6 +311,10 @@ export class Kafka extends pulumi.ComponentResource {
         memoryMiB,
         ...(args.zookeeper ? { zookeeperConnect: args.zookeeper.connectString } : {}),
         ...(clusterId ? { clusterId } : {}),
+        authentication,
+        ...(this.adminPassword
+          ? { admin: { secretName: adminSecretName, password: this.adminPassword } }
+          : {}),
       }),
       ports: [
         { name: "internal", containerPort: kafkaPorts.internal },
@@ -276,9 +349,15 @@ export class Kafka extends pulumi.ComponentResource {
       ...(args.zookeeper ? { dependsOn: [{ workload: args.zookeeper.workload }] } : {}),
     };
     this.workload = args.target.deployService(this.spec, this);
+    // The admin's credential exists once the brokers run (their start script writes it).
+    this.adminCredentials = this.adminPassword
+      ? kafkaCredentials(adminSecretName, adminPrincipal, this.adminPassword, this.workload)
+      : undefined;
     this.registerOutputs({
       bootstrapServers: this.bootstrapServers,
       hostBootstrapServers: this.hostBootstrapServers,
+      authentication: this.authentication,
+      adminPassword: this.adminPassword,
     });
   }
 }
