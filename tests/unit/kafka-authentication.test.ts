@@ -5,6 +5,8 @@
  * in a Kubernetes object other than a Secret, never in a plain Docker env entry or command); and
  * `kafka.authentication: none` as today's plaintext setup.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -35,7 +37,7 @@ import {
   pipelineAcls,
   pipelinePrincipals,
 } from "../../components";
-import type { JobSpec, ServiceSpec, Target } from "../../components";
+import type { AclRule, JobSpec, ServiceSpec, Target } from "../../components";
 
 test.beforeEach(() => resetRegistered());
 
@@ -557,3 +559,27 @@ test.serial(
     t.is((await settle()).length, 0);
   },
 );
+
+test("the README's principals table is pipelineAcls for the default names", (t) => {
+  const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+  const start = readme.indexOf("| Principal ");
+  t.true(start > 0, "README has the principals table");
+  const rows = readme
+    .slice(start)
+    .split("\n")
+    .slice(2)
+    .filter((line, index, lines) => lines.slice(0, index + 1).every((previous) => previous.startsWith("|")))
+    .map((line) => line.split("|").map((cell) => cell.trim()));
+  const ruleText = (rule: AclRule) =>
+    `${rule.resourceType === "cluster" ? "cluster" : `${rule.resourceType}${rule.patternType === "prefixed" ? " prefix" : ""} \`${rule.name}\``}: ${rule.operations.join(", ")}`;
+  const acls = pipelineAcls({
+    usersTopic: "users_created",
+    deadLetterTopic: "users_created.dlq",
+    managedTopics: ["users_created", "users_created.dlq"],
+    jobGroupPrefix: "users-stream",
+  });
+  t.deepEqual(
+    rows.map((cells) => [cells[1], cells[3]]),
+    pipelinePrincipals.map((principal) => [`\`${principal}\``, acls[principal].map(ruleText).join("; ")]),
+  );
+});
