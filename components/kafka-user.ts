@@ -5,6 +5,9 @@
  * own tools as the admin registers the credential (`kafka-configs`) and adds each ACL
  * (`kafka-acls`). Both are idempotent, so every run converges; the job then checks that the new
  * credential logs in. Clients take {@link KafkaUser.credentials} and start after the job.
+ *
+ * The job only adds: a rule taken out of `acls`, or a deleted KafkaUser, leaves its ACL (and
+ * credential) in Kafka until removed with `kafka-acls --remove` (`kafka-configs --delete-config`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
