@@ -10,6 +10,7 @@ import {
   adminPrincipal,
   brokerSecretProperties,
   brokerSecurityProperties,
+  clientSecurityProperties,
   confluentEnvironmentName,
   controllerMechanism,
   scramCredentialFileCommand,
@@ -173,11 +174,14 @@ export function javaClientSecurityEnvironment(
   credentials: KafkaCredentials | undefined,
 ): Record<string, EnvironmentValue> {
   if (!credentials) return {};
-  return {
-    [confluentEnvironmentName(prefix, "security.protocol")]: securityProtocolOf("scram-sha-512"),
-    [confluentEnvironmentName(prefix, "sasl.mechanism")]: scramMechanism,
-    [confluentEnvironmentName(prefix, "sasl.jaas.config")]: { secret: credentials.jaasConfig },
-  };
+  // The protocol and mechanism of clientSecurityProperties; its JAAS config from the Secret.
+  const properties = clientSecurityProperties(credentials.username, "");
+  return Object.fromEntries(
+    Object.entries(properties).map(([property, value]) => [
+      confluentEnvironmentName(prefix, property),
+      property === "sasl.jaas.config" ? { secret: credentials.jaasConfig } : value,
+    ]),
+  );
 }
 
 /** What a client waits for: the brokers, and the job that registers its credential. */
