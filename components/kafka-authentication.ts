@@ -4,6 +4,7 @@
  * checks and env every client component shares.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { Kafka, KafkaMode } from "./kafka";
 import type { KafkaAuthentication, KafkaCredentials, SecurityMode } from "./kafka-security";
 import {
@@ -18,6 +19,14 @@ import {
   scramMechanism,
 } from "./kafka-security";
 import type { Dependency, EnvironmentValue, SecretReference, Workload } from "./spec";
+
+/**
+ * A generated SCRAM password (a Pulumi secret): 32 alphanumeric characters, so Kafka's SCRAM config
+ * syntax, properties files and the JAAS quoting need no escaping.
+ */
+export function scramPassword(name: string, parent: pulumi.Resource): pulumi.Output<string> {
+  return pulumi.secret(new random.RandomPassword(name, { length: 32, special: false }, { parent }).result);
+}
 
 /** The security protocol of every listener: SASL without TLS, or nothing. */
 export function securityProtocolOf(authentication: KafkaAuthentication): "SASL_PLAINTEXT" | "PLAINTEXT" {

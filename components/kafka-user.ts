@@ -10,9 +10,8 @@
  * credential) in Kafka until removed with `kafka-acls --remove` (`kafka-configs --delete-config`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import type { Kafka } from "./kafka";
-import { kafkaCredentials } from "./kafka-authentication";
+import { kafkaCredentials, scramPassword } from "./kafka-authentication";
 import type { AclRule, KafkaCredentials } from "./kafka-security";
 import {
   adminPrincipal,
@@ -128,10 +127,7 @@ export class KafkaUser extends pulumi.ComponentResource {
     }
     this.username = args.username;
     this.secretName = secretName;
-    this.password = pulumi.secret(
-      // Alphanumeric: Kafka's SCRAM config syntax and the JAAS quoting need no escaping then.
-      new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this }).result,
-    );
+    this.password = scramPassword(`${name}-password`, this);
     const unregistered = kafkaCredentials(secretName, args.username, this.password);
     const env: Record<string, EnvironmentValue> = {
       BOOTSTRAP_SERVERS: args.kafka.bootstrapServers,

@@ -9,6 +9,7 @@ import {
   brokerStartScript,
   clientListenerNames,
   kafkaCredentials,
+  scramPassword,
   securityProtocolOf,
 } from "./kafka-authentication";
 import type { KafkaAuthentication, KafkaCredentials } from "./kafka-security";
@@ -202,6 +203,30 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
   return env;
 }
 
+/** Why resolved Kafka arguments cannot be deployed, with how to fix it; undefined when they can. */
+export function kafkaArgsProblem(resolved: {
+  readonly brokers: number;
+  readonly defaultReplicationFactor: number;
+  readonly authentication: string;
+  readonly mode: KafkaMode;
+  readonly args: Pick<KafkaArgs, "zookeeper">;
+}): string | undefined {
+  const { brokers, defaultReplicationFactor, authentication, mode } = resolved;
+  if (!Number.isInteger(brokers) || brokers < 1) {
+    return `brokers ${brokers} is not allowed. Use an integer >= 1.`;
+  }
+  if (defaultReplicationFactor > brokers) {
+    return `defaultReplicationFactor ${defaultReplicationFactor} exceeds brokers ${brokers}. Lower it or add brokers.`;
+  }
+  if (!(kafkaAuthentications as readonly string[]).includes(authentication)) {
+    return `authentication "${authentication}" is not allowed. Use ${kafkaAuthentications.map((value) => `"${value}"`).join(" or ")}.`;
+  }
+  if (mode === "zookeeper" && !resolved.args.zookeeper) {
+    return 'ZooKeeper mode needs `zookeeper`. Pass one or use mode "kraft".';
+  }
+  return undefined;
+}
+
 /** A Kafka cluster. */
 export class Kafka extends pulumi.ComponentResource {
   /** In-network bootstrap servers (every broker by service name), never a localhost address. */
@@ -244,30 +269,8 @@ export class Kafka extends pulumi.ComponentResource {
     const storageSize = args.storageSize ?? "20Gi";
     const memoryMiB = args.memoryMiB ?? 1536;
     const cpu = args.cpu ?? 1;
-    if (!Number.isInteger(brokers) || brokers < 1) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: brokers ${brokers} is not allowed. Use an integer >= 1.`,
-        this,
-      );
-    }
-    if (defaultReplicationFactor > brokers) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: defaultReplicationFactor ${defaultReplicationFactor} exceeds brokers ${brokers}. Lower it or add brokers.`,
-        this,
-      );
-    }
-    if (!kafkaAuthentications.includes(authentication)) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: authentication "${String(authentication)}" is not allowed. Use ${kafkaAuthentications.map((value) => `"${value}"`).join(" or ")}.`,
-        this,
-      );
-    }
-    if (mode === "zookeeper" && !args.zookeeper) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: ZooKeeper mode needs \`zookeeper\`. Pass one or use mode "kraft".`,
-        this,
-      );
-    }
+    const problem = kafkaArgsProblem({ brokers, defaultReplicationFactor, authentication, mode, args });
+    if (problem) throw new pulumi.ResourceError(`Unable to create Kafka ${name}: ${problem}`, this);
     this.brokers = brokers;
     this.mode = mode;
     this.version = version;
@@ -276,16 +279,7 @@ export class Kafka extends pulumi.ComponentResource {
     this.securityProtocol = securityProtocolOf(authentication);
     const adminSecretName = kafkaUserSecretName(serviceName, adminPrincipal);
     this.adminPassword =
-      authentication === "scram-sha-512"
-        ? pulumi.secret(
-            // Alphanumeric: Kafka's SCRAM config syntax and the JAAS quoting need no escaping then.
-            new random.RandomPassword(
-              `${name}-admin-password`,
-              { length: 32, special: false },
-              { parent: this },
-            ).result,
-          )
-        : undefined;
+      authentication === "scram-sha-512" ? scramPassword(`${name}-admin-password`, this) : undefined;
     this.bootstrapServers = bootstrapServersFor(args.target, serviceName, brokers);
     this.hostBootstrapServers = hostBootstrapServersFor(args.target, args.hostPort, brokers);
     const clusterId =
