@@ -30,6 +30,7 @@ export interface AirflowPipelineSettings {
   readonly databaseHost: string;
   readonly apiServerHost: string;
   readonly schedule: string;
+  /** Kafka for the DAG's connection: one stable name (`Kafka.bootstrapService`), since with credentials the connection is a Secret. */
   readonly bootstrapServers: string;
   readonly topic: string;
   readonly producerImage: pulumi.Input<string>;

@@ -194,7 +194,8 @@ export class Airflow extends pulumi.ComponentResource {
           databaseHost: args.target.replicaHost("airflow-postgres", 0),
           apiServerHost: args.target.serviceHost("airflow-api-server"),
           schedule,
-          bootstrapServers: args.kafka.bootstrapServers,
+          // The connection is a Secret with credentials: a stable name keeps it as is when brokers are added.
+          bootstrapServers: args.kafka.bootstrapService,
           topic: args.topic.topicName,
           producerImage: args.producer.image,
           producerEnvironment: args.producer.environment,

@@ -231,6 +231,12 @@ export function kafkaArgsProblem(resolved: {
 export class Kafka extends pulumi.ComponentResource {
   /** In-network bootstrap servers (every broker by service name), never a localhost address. */
   public readonly bootstrapServers: string;
+  /**
+   * The brokers behind one stable in-network name (the Service / network alias every broker
+   * answers, as Strimzi's bootstrap service): for a client whose settings sit in a Secret, so that a
+   * broker added changes no Secret (a Secret's data change replaces it).
+   */
+  public readonly bootstrapService: string;
   /** Host bootstrap servers on Docker (`localhost:<port>`), undefined where nothing is published. */
   public readonly hostBootstrapServers: string | undefined;
   /** Number of brokers. */
@@ -281,6 +287,7 @@ export class Kafka extends pulumi.ComponentResource {
     this.adminPassword =
       authentication === "scram-sha-512" ? scramPassword(`${name}-admin-password`, this) : undefined;
     this.bootstrapServers = bootstrapServersFor(args.target, serviceName, brokers);
+    this.bootstrapService = `${args.target.serviceHost(serviceName)}:${kafkaPorts.internal}`;
     this.hostBootstrapServers = hostBootstrapServersFor(args.target, args.hostPort, brokers);
     const clusterId =
       mode === "kraft"

@@ -60,11 +60,12 @@ test.serial(
       PRODUCER_TOPIC: "users_created",
       PRODUCER_FORMAT: "json",
     });
-    // librdkafka settings: SASL/SCRAM as Airflow's own principal.
+    // librdkafka settings: SASL/SCRAM as Airflow's own principal; the brokers by their one stable
+    // name, so that adding a broker leaves the connection's Secret as it is.
     t.deepEqual(JSON.parse(env["AIRFLOW_CONN_KAFKA_DEFAULT"] ?? "{}"), {
       conn_type: "kafka",
       extra: {
-        "bootstrap.servers": "kafka-0:9092",
+        "bootstrap.servers": "kafka:9092",
         "security.protocol": "SASL_PLAINTEXT",
         "sasl.mechanism": "SCRAM-SHA-512",
         "sasl.username": "airflow",

@@ -583,3 +583,23 @@ test("the README's principals table is pipelineAcls for the default names", (t) 
     pipelinePrincipals.map((principal) => [`\`${principal}\``, acls[principal].map(ruleText).join("; ")]),
   );
 });
+
+test.serial(
+  "a fourth broker changes no credential Secret (Kubernetes replaces a Secret whose data changes)",
+  async (t) => {
+    const secretsOf = async (brokers: number) => {
+      resetRegistered();
+      deployStack({ ...staging(), kafka: { brokers } });
+      const resources = await settle();
+      return Object.fromEntries(
+        resources
+          .filter((resource) => resource.type.endsWith(":Secret"))
+          .map((resource) => [resource.name, JSON.stringify(unwrapSecrets(resource.inputs))]),
+      );
+    };
+    const three = await secretsOf(3);
+    const four = await secretsOf(4);
+    t.deepEqual(Object.keys(four).sort(), Object.keys(three).sort());
+    for (const name of Object.keys(three)) t.is(four[name], three[name], name);
+  },
+);
