@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentValues, LauncherVariables } from "../contracts/interfaces";
 import { airflowVariables } from "../contracts/interfaces";
 import { describedEnvironment } from "./environment";
+import type { KafkaCredentials } from "./kafka-security";
+import { scramMechanism } from "./kafka-security";
 import type { EnvironmentValue } from "./spec";
 
 /** The api-server's port. */
@@ -28,6 +30,7 @@ export interface AirflowPipelineSettings {
   readonly databaseHost: string;
   readonly apiServerHost: string;
   readonly schedule: string;
+  /** Kafka for the DAG's connection: one stable name (`Kafka.bootstrapService`), since with credentials the connection is a Secret. */
   readonly bootstrapServers: string;
   readonly topic: string;
   readonly producerImage: pulumi.Input<string>;
@@ -42,6 +45,12 @@ export interface AirflowPipelineSettings {
   readonly cassandraDatacenter: string;
   /** Variables of the target's container launcher (PIPELINE_TARGET, DOCKER_URL, ...). */
   readonly launcherVariables: LauncherVariables;
+  /** The principal the DAG's own Kafka checks connect as (`kafka_default`); none without authentication. */
+  readonly kafkaCredentials?: { readonly username: string; readonly password: pulumi.Input<string> };
+  /** The producer runs' principal; none without authentication. */
+  readonly producerCredentials?: KafkaCredentials;
+  /** The launcher's containers take env from a secret by name (`ContainerLauncher.secretsByName`). */
+  readonly secretsByName?: boolean;
 }
 
 /** A secret env value: a key of the shared Airflow secret. */
@@ -57,9 +66,52 @@ export function fernetKeyFrom(base64: string): string {
   return Buffer.from(base64, "base64").toString("base64url").padEnd(44, "=");
 }
 
-/** The `kafka_default` connection (`AIRFLOW_CONN_KAFKA_DEFAULT`, JSON form). */
-export function kafkaConnection(bootstrapServers: string): Record<string, unknown> {
-  return { conn_type: "kafka", extra: { "bootstrap.servers": bootstrapServers } };
+/**
+ * The `kafka_default` connection (`AIRFLOW_CONN_KAFKA_DEFAULT`, JSON form): librdkafka settings in
+ * `extra`, with SASL/SCRAM ones when credentials are given.
+ */
+export function kafkaConnection<P = string>(
+  bootstrapServers: string,
+  credentials?: { readonly username: string; readonly password: P },
+): Record<string, unknown> {
+  return {
+    conn_type: "kafka",
+    extra: {
+      "bootstrap.servers": bootstrapServers,
+      ...(credentials
+        ? {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": scramMechanism,
+            "sasl.username": credentials.username,
+            "sasl.password": credentials.password,
+          }
+        : {}),
+    },
+  };
+}
+
+/**
+ * How the produce task gets the producer's credentials: the name of their Secret where the
+ * launcher's containers read a secret by name (Kubernetes: the password never passes through
+ * Airflow), else the username and the password (a secret variable the DAG hands to the container as
+ * private env).
+ * The names are descriptors of contracts/interfaces.ts, checked by {@link airflowVariablesEnvironment}.
+ */
+export function producerCredentialVariables(
+  credentials: KafkaCredentials | undefined,
+  secretsByName: boolean,
+): Pick<
+  Partial<AirflowVariablesValues>,
+  | "AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET"
+  | "AIRFLOW_VAR_PRODUCER_SASL_USERNAME"
+  | "AIRFLOW_VAR_PRODUCER_SASL_PASSWORD"
+> {
+  if (!credentials) return {};
+  if (secretsByName) return { AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET: credentials.secretName };
+  return {
+    AIRFLOW_VAR_PRODUCER_SASL_USERNAME: credentials.username,
+    AIRFLOW_VAR_PRODUCER_SASL_PASSWORD: { secret: credentials.password },
+  };
 }
 
 /** The `cassandra_default` connection (`AIRFLOW_CONN_CASSANDRA_DEFAULT`, JSON form): every contact point in `host`. */
@@ -97,6 +149,12 @@ export function airflowEnvironment(
       datacenter: settings.cassandraDatacenter,
     }),
   );
+  // Always a secret (contracts/interfaces.ts): with Kafka authentication its extra holds `sasl.password`.
+  const kafkaDefault = secretValue(
+    secrets,
+    "kafka-connection",
+    pulumi.jsonStringify(kafkaConnection(settings.bootstrapServers, settings.kafkaCredentials)),
+  );
   const databaseUrl = pulumi.interpolate`postgresql+psycopg2://airflow:${secrets.databasePassword}@${settings.databaseHost}:5432/airflow`;
   // PIPELINE_TARGET is required of every launcher: airflowVariablesEnvironment says so if it is missing.
   const launcher = Object.fromEntries(
@@ -115,12 +173,7 @@ export function airflowEnvironment(
     AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: "True",
     ...airflowVariablesEnvironment({
       USERS_PIPELINE_SCHEDULE: settings.schedule,
-      // A secret: with Kafka authentication its extra holds `sasl.password` (contracts/interfaces.ts).
-      AIRFLOW_CONN_KAFKA_DEFAULT: secretValue(
-        secrets,
-        "kafka-connection",
-        JSON.stringify(kafkaConnection(settings.bootstrapServers)),
-      ),
+      AIRFLOW_CONN_KAFKA_DEFAULT: kafkaDefault,
       AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraSecret),
       AIRFLOW_VAR_USERS_TOPIC: settings.topic,
       AIRFLOW_VAR_PRODUCER_IMAGE: settings.producerImage,
@@ -129,6 +182,7 @@ export function airflowEnvironment(
       AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: settings.verifyTimeoutSeconds,
       AIRFLOW_VAR_CASSANDRA_KEYSPACE: settings.cassandraKeyspace,
       AIRFLOW_VAR_CASSANDRA_TABLE: settings.cassandraTable,
+      ...producerCredentialVariables(settings.producerCredentials, settings.secretsByName ?? false),
       ...launcher,
     }),
   };

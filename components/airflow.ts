@@ -20,7 +20,9 @@ import type { Cassandra } from "./cassandra";
 import { withResourceError } from "./environment";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
+import { kafkaCredentialsProblem } from "./kafka-authentication";
 import { kafkaPorts } from "./kafka";
+import type { KafkaCredentials } from "./kafka-security";
 import type { KafkaTopic } from "./kafka-topic";
 import type { Producer } from "./producer";
 import type { HealthCheckSpec, JobSpec, ResourceSpec, ServiceSpec, Workload } from "./spec";
@@ -63,6 +65,12 @@ export interface AirflowArgs {
   readonly imageTag?: string;
   /** Build context (the checkout root). @default this checkout's root */
   readonly buildContext?: string;
+  /**
+   * The principal the DAG's checks connect to Kafka as (`kafka_default`; a {@link KafkaUser}'s
+   * credentials, allowed to describe the topic); required when the cluster authenticates. The
+   * producer runs use the producer's own. @default undefined
+   */
+  readonly credentials?: KafkaCredentials;
 }
 
 function resources(memoryMiB: number, cpu: number): ResourceSpec {
@@ -118,6 +126,14 @@ export class Airflow extends pulumi.ComponentResource {
         `Unable to create Airflow ${name}: producerCount ${producerCount} must be an integer >= 1.`,
         this,
       );
+    }
+    const credentialsProblem =
+      kafkaCredentialsProblem(args.kafka, args.credentials) ??
+      (args.kafka.authentication === "scram-sha-512" && !args.producer.credentials
+        ? "the producer has no credentials. Create it with `credentials`"
+        : undefined);
+    if (credentialsProblem) {
+      throw new pulumi.ResourceError(`Unable to create Airflow ${name}: ${credentialsProblem}.`, this);
     }
     const child = { parent: this };
     const password = (purpose: string, length: number) =>
@@ -178,7 +194,8 @@ export class Airflow extends pulumi.ComponentResource {
           databaseHost: args.target.replicaHost("airflow-postgres", 0),
           apiServerHost: args.target.serviceHost("airflow-api-server"),
           schedule,
-          bootstrapServers: args.kafka.bootstrapServers,
+          // The connection is a Secret with credentials: a stable name keeps it as is when brokers are added.
+          bootstrapServers: args.kafka.bootstrapService,
           topic: args.topic.topicName,
           producerImage: args.producer.image,
           producerEnvironment: args.producer.environment,
@@ -191,6 +208,16 @@ export class Airflow extends pulumi.ComponentResource {
           cassandraTable: args.cassandra.table,
           cassandraDatacenter: args.cassandra.datacenter,
           launcherVariables: launcher.variables,
+          ...(args.credentials
+            ? {
+                kafkaCredentials: {
+                  username: args.credentials.username,
+                  password: args.credentials.password.value,
+                },
+              }
+            : {}),
+          ...(args.producer.credentials ? { producerCredentials: args.producer.credentials } : {}),
+          secretsByName: launcher.secretsByName ?? false,
         },
         secrets,
       ),
@@ -264,6 +291,10 @@ export class Airflow extends pulumi.ComponentResource {
         { workload: this.database },
         { workload: apiServer },
         ...(launcher.dependency ? [{ workload: launcher.dependency }] : []),
+        // The tasks connect as Airflow's principal and start producers as the producer's.
+        ...[args.credentials?.workload, args.producer.credentials?.workload]
+          .filter((workload): workload is Workload => workload !== undefined)
+          .map((workload) => ({ workload })),
       ],
     });
     // Every process is handed the execution API's URL (AIRFLOW__CORE__EXECUTION_API_SERVER_URL).

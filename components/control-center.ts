@@ -7,6 +7,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Kafka } from "./kafka";
+import {
+  javaClientSecurityEnvironment,
+  kafkaClientDependencies,
+  kafkaCredentialsProblem,
+} from "./kafka-authentication";
+import type { KafkaCredentials } from "./kafka-security";
 import type { SchemaRegistry } from "./schema-registry";
 import type { EnvironmentValue, ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
@@ -30,12 +36,24 @@ export interface ControlCenterArgs {
   readonly memoryMiB?: number;
   /** CPU limit in cores. @default 1 */
   readonly cpu?: number;
+  /**
+   * The principal it connects as (a {@link KafkaUser}'s credentials, allowed its own `_confluent`
+   * topics and groups and to describe the rest); required when the cluster authenticates. @default undefined
+   */
+  readonly credentials?: KafkaCredentials;
 }
 
-/** The Control Center environment: Kafka and Schema Registry by their in-network names. */
+/**
+ * The Control Center environment: Kafka and Schema Registry by their in-network names. With
+ * credentials, the `confluent.controlcenter.streams.*` security settings: Control Center's Kafka
+ * clients (its streams, admin and message browser consumers) and the image's start-up check (cub
+ * kafka-ready reads them) take them; the monitoring interceptor settings are for interceptors
+ * installed in other clients, which this pipeline does not install.
+ */
 export function controlCenterEnvironment(
   kafka: Pick<Kafka, "bootstrapServers" | "brokers">,
   schemaRegistryUrl: string,
+  credentials?: KafkaCredentials,
 ): Record<string, EnvironmentValue> {
   const replication = String(Math.min(3, kafka.brokers));
   return {
@@ -48,6 +66,7 @@ export function controlCenterEnvironment(
     CONFLUENT_METRICS_TOPIC_REPLICATION: replication,
     CONTROL_CENTER_REST_LISTENERS: `http://0.0.0.0:${controlCenterPort}`,
     PORT: String(controlCenterPort),
+    ...javaClientSecurityEnvironment("CONTROL_CENTER_STREAMS_", credentials),
   };
 }
 
@@ -74,6 +93,10 @@ export class ControlCenter extends pulumi.ComponentResource {
         this,
       );
     }
+    const credentialsProblem = kafkaCredentialsProblem(args.kafka, args.credentials);
+    if (credentialsProblem) {
+      throw new pulumi.ResourceError(`Unable to create ControlCenter ${name}: ${credentialsProblem}.`, this);
+    }
     const publish = args.target.publishesHostPorts && args.hostPort !== undefined;
     this.url = `http://${args.target.serviceHost(serviceName)}:${controlCenterPort}`;
     this.hostUrl = publish ? `http://localhost:${args.hostPort}` : undefined;
@@ -81,7 +104,7 @@ export class ControlCenter extends pulumi.ComponentResource {
       name: serviceName,
       component: "control-center",
       image: confluentImage("cp-enterprise-control-center", version),
-      env: controlCenterEnvironment(args.kafka, args.schemaRegistry.url),
+      env: controlCenterEnvironment(args.kafka, args.schemaRegistry.url, args.credentials),
       ports: [
         {
           name: "http",
@@ -97,7 +120,10 @@ export class ControlCenter extends pulumi.ComponentResource {
         memoryLimitMiB: memoryMiB,
       },
       runAs: confluentUser,
-      dependsOn: [{ workload: args.kafka.workload }, { workload: args.schemaRegistry.workload }],
+      dependsOn: [
+        ...kafkaClientDependencies(args.kafka, args.credentials),
+        { workload: args.schemaRegistry.workload },
+      ],
     };
     this.workload = args.target.deployService(this.spec, this);
     this.registerOutputs({ url: this.url, hostUrl: this.hostUrl });

@@ -7,6 +7,32 @@
  *
  * Nothing here knows a provider SDK; passwords are passed in and never stored.
  */
+import type { SecretReference, Workload } from "./spec";
+
+/**
+ * The Secret of a principal's credentials (`kafka-user-producer` for the default service name
+ * `kafka`), with keys `username`, `password` and `sasl.jaas.config` (the admin's also holds KRaft's
+ * `controller.sasl.jaas.config`).
+ */
+export function kafkaUserSecretName(kafkaServiceName: string, principal: string): string {
+  return `${kafkaServiceName}-user-${principal}`;
+}
+
+/** A principal's credentials as a workload's env takes them: its name and references to its Secret. */
+export interface KafkaCredentials {
+  /** The principal (`User:<username>` in ACLs). */
+  readonly username: string;
+  /** The Secret that holds them ({@link kafkaUserSecretName}). */
+  readonly secretName: string;
+  /** The username as a reference to the Secret's `username` key (for clients that take both from it). */
+  readonly usernameReference: SecretReference;
+  /** The password (key `password`). */
+  readonly password: SecretReference;
+  /** A Java client's `sasl.jaas.config` for SCRAM (key `sasl.jaas.config`). */
+  readonly jaasConfig: SecretReference;
+  /** The workload that registers the credential; a client starts after it. @default none */
+  readonly workload?: Workload;
+}
 
 /** The SASL mechanism of every client and inter-broker listener. */
 export const scramMechanism = "SCRAM-SHA-512";
@@ -263,4 +289,42 @@ export function scramCredentialConfig(password: string, name?: string): string {
   return name === undefined
     ? `${scramMechanism}=[password=${password}]`
     : `${scramMechanism}=[name=${name},password=${password}]`;
+}
+
+/**
+ * A value in shell double quotes with `$NAME`/`${NAME}` left to expand: `"`, `\`, `` ` `` escaped.
+ * The text is written by this module; only the variables come from the environment.
+ */
+function shellDoubleQuoted(text: string): string {
+  return `"${text.replace(/[\\"`]/g, (character) => `\\${character}`)}"`;
+}
+
+/** Environment variables a client's credentials are read from: username and password, or a whole JAAS config. */
+export type CredentialVariables =
+  { readonly username: string; readonly password: string } | { readonly jaasConfig: string };
+
+/**
+ * A shell command that writes a client's SASL/SCRAM properties ({@link clientSecurityProperties})
+ * to `file` from environment variables. `printf` is a shell builtin, so the password appears in no
+ * process list; the variables must hold what the credential helpers here make (alphanumeric
+ * passwords, usernames without quotes).
+ */
+export function clientPropertiesCommand(file: string, variables: CredentialVariables): string {
+  const properties =
+    "jaasConfig" in variables
+      ? { ...clientSecurityProperties("", ""), "sasl.jaas.config": `\${${variables.jaasConfig}}` }
+      : clientSecurityProperties(`\${${variables.username}}`, `\${${variables.password}}`);
+  const lines = Object.entries(properties).map(([key, value]) => shellDoubleQuoted(`${key}=${value}`));
+  return `printf '%s\\n' ${lines.join(" ")} > ${shellDoubleQuoted(file)}`;
+}
+
+/**
+ * A shell command that writes the SCRAM credential of the password in `passwordVariable` as the
+ * properties file `kafka-configs --add-config-file` reads: one `SCRAM-SHA-512=password=...` line
+ * (a file's values are not bracketed as `--add-config`'s are, {@link scramCredentialConfig}). A
+ * file keeps the password out of the command line, which `ps` shows and `kafka-configs` prints
+ * when it fails.
+ */
+export function scramCredentialFileCommand(file: string, passwordVariable: string): string {
+  return `printf '%s\\n' ${shellDoubleQuoted(`${scramMechanism}=password=\${${passwordVariable}}`)} > ${shellDoubleQuoted(file)}`;
 }

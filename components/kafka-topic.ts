@@ -5,7 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Kafka } from "./kafka";
-import type { JobSpec, Workload } from "./spec";
+import { kafkaClientDependencies, kafkaCredentialsProblem } from "./kafka-authentication";
+import type { KafkaCredentials } from "./kafka-security";
+import { clientPropertiesCommand } from "./kafka-security";
+import type { EnvironmentValue, JobSpec, Workload } from "./spec";
 import type { Target } from "./target";
 import { confluentImage, confluentUser } from "./versions";
 
@@ -21,6 +24,12 @@ export interface KafkaTopicArgs {
   readonly replicationFactor?: number;
   /** retention.ms; -1 keeps records forever. @default 604800000 (7 days) */
   readonly retentionMs?: number;
+  /**
+   * The principal the job creates and configures the topic as (a {@link KafkaUser}'s credentials,
+   * allowed Create, Describe, Alter, DescribeConfigs and AlterConfigs on the topic); required when
+   * the cluster authenticates, refused when it does not. @default undefined
+   */
+  readonly credentials?: KafkaCredentials;
 }
 
 /** Kafka's topic-name rule. */
@@ -35,15 +44,46 @@ export function topicJobName(topicName: string): string {
   return `topic-${label}`.slice(0, 63).replace(/-+$/, "");
 }
 
-/** The idempotent shell script; parameters come from the environment (see {@link topicJobEnvironment}). */
-export const topicScript = [
-  "set -euo pipefail",
-  'kafka-topics --bootstrap-server "$BOOTSTRAP_SERVERS" --create --if-not-exists --topic "$TOPIC" --partitions "$PARTITIONS" --replication-factor "$REPLICATION_FACTOR" --config "retention.ms=$RETENTION_MS"',
-  'current=$(kafka-topics --bootstrap-server "$BOOTSTRAP_SERVERS" --describe --topic "$TOPIC" | grep -c "Partition: " || true)',
-  'if [ "$current" -lt "$PARTITIONS" ]; then kafka-topics --bootstrap-server "$BOOTSTRAP_SERVERS" --alter --topic "$TOPIC" --partitions "$PARTITIONS"; fi',
-  'kafka-configs --bootstrap-server "$BOOTSTRAP_SERVERS" --alter --entity-type topics --entity-name "$TOPIC" --add-config "retention.ms=$RETENTION_MS"',
-  'kafka-topics --bootstrap-server "$BOOTSTRAP_SERVERS" --describe --topic "$TOPIC"',
-].join("\n");
+/** The env names the topic job reads its principal's credentials from. */
+export const topicJobCredentialNames = { username: "SASL_USERNAME", password: "SASL_PASSWORD" } as const;
+
+/**
+ * The idempotent shell script; parameters come from the environment (see {@link topicJobEnvironment}).
+ * With credentials, every tool runs with `--command-config` of a client properties file written
+ * from the env into a private temp directory (the password is in no command line).
+ */
+export function topicScript(authenticated: boolean): string {
+  const tool = (name: string) =>
+    authenticated
+      ? `${name} --bootstrap-server "$BOOTSTRAP_SERVERS" --command-config "$dir/client.properties"`
+      : `${name} --bootstrap-server "$BOOTSTRAP_SERVERS"`;
+  return [
+    "set -euo pipefail",
+    ...(authenticated
+      ? [
+          "umask 077",
+          'dir="$(mktemp -d)"',
+          `trap 'rm -rf "$dir"' EXIT`,
+          clientPropertiesCommand("$dir/client.properties", topicJobCredentialNames),
+        ]
+      : []),
+    `${tool("kafka-topics")} --create --if-not-exists --topic "$TOPIC" --partitions "$PARTITIONS" --replication-factor "$REPLICATION_FACTOR" --config "retention.ms=$RETENTION_MS"`,
+    `current=$(${tool("kafka-topics")} --describe --topic "$TOPIC" | grep -c "Partition: " || true)`,
+    `if [ "$current" -lt "$PARTITIONS" ]; then ${tool("kafka-topics")} --alter --topic "$TOPIC" --partitions "$PARTITIONS"; fi`,
+    `${tool("kafka-configs")} --alter --entity-type topics --entity-name "$TOPIC" --add-config "retention.ms=$RETENTION_MS"`,
+    `${tool("kafka-topics")} --describe --topic "$TOPIC"`,
+  ].join("\n");
+}
+
+/** The credentials' env of a topic job (the password as a secret reference). */
+export function topicJobCredentialEnvironment(
+  credentials: KafkaCredentials,
+): Record<string, EnvironmentValue> {
+  return {
+    [topicJobCredentialNames.username]: credentials.username,
+    [topicJobCredentialNames.password]: { secret: credentials.password },
+  };
+}
 
 /** The job parameters. */
 export function topicJobEnvironment(
@@ -82,6 +122,13 @@ export class KafkaTopic extends pulumi.ComponentResource {
         this,
       );
     }
+    const credentialsProblem = kafkaCredentialsProblem(args.kafka, args.credentials);
+    if (credentialsProblem) {
+      throw new pulumi.ResourceError(
+        `Unable to create topic "${args.topicName}": ${credentialsProblem}.`,
+        this,
+      );
+    }
     if (replicationFactor > args.kafka.brokers) {
       throw new pulumi.ResourceError(
         `Unable to create topic "${args.topicName}": replicationFactor ${replicationFactor} exceeds brokers ${args.kafka.brokers}.`,
@@ -93,17 +140,20 @@ export class KafkaTopic extends pulumi.ComponentResource {
       name: topicJobName(args.topicName),
       component: "kafka-topic",
       image: confluentImage("cp-kafka", args.kafka.version),
-      command: ["bash", "-c", topicScript],
-      env: topicJobEnvironment(
-        args.kafka.bootstrapServers,
-        args.topicName,
-        partitions,
-        replicationFactor,
-        retentionMs,
-      ),
+      command: ["bash", "-c", topicScript(args.credentials !== undefined)],
+      env: {
+        ...topicJobEnvironment(
+          args.kafka.bootstrapServers,
+          args.topicName,
+          partitions,
+          replicationFactor,
+          retentionMs,
+        ),
+        ...(args.credentials ? topicJobCredentialEnvironment(args.credentials) : {}),
+      },
       resources: { cpuRequest: 0.1, cpuLimit: 0.5, memoryRequestMiB: 256, memoryLimitMiB: 512 },
       runAs: confluentUser,
-      dependsOn: [{ workload: args.kafka.workload }],
+      dependsOn: kafkaClientDependencies(args.kafka, args.credentials),
       backoffLimit: 6,
     };
     this.workload = args.target.runJob(this.spec, this);

@@ -4,6 +4,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import {
+  brokerSecurityEnvironment,
+  brokerStartScript,
+  clientListenerNames,
+  kafkaCredentials,
+  scramPassword,
+  securityProtocolOf,
+} from "./kafka-authentication";
+import type { KafkaAuthentication, KafkaCredentials } from "./kafka-security";
+import { adminPrincipal, kafkaAuthentications, kafkaUserSecretName } from "./kafka-security";
 import type { EnvironmentValue, ReplicaIdentity, ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
 import { confluentEntrypoint, confluentImage, confluentPlatformVersion, confluentUser } from "./versions";
@@ -47,6 +57,14 @@ export interface KafkaArgs {
   readonly memoryMiB?: number;
   /** CPU limit per broker in cores. @default 1 */
   readonly cpu?: number;
+  /**
+   * `scram-sha-512`: every listener authenticates with SASL/SCRAM-SHA-512 (KRaft's controller
+   * listener with PLAIN), the ACL authorizer is on with no "allow everyone" fallback, and a
+   * generated admin credential is the only super user; clients need a {@link KafkaUser}. `none`:
+   * plaintext without authentication or authorization, for a quick local try.
+   * @default "scram-sha-512"
+   */
+  readonly authentication?: KafkaAuthentication;
 }
 
 /** The inputs of the endpoint contract for one broker. */
@@ -55,6 +73,8 @@ export interface ListenerInputs {
   readonly mode: KafkaMode;
   /** Host port of this broker when the target publishes one. */
   readonly hostPort?: number;
+  /** SASL on every listener (`scram-sha-512`) or none. @default "none" */
+  readonly authentication?: KafkaAuthentication;
 }
 
 /** listeners, advertised.listeners and the protocol map of one broker. */
@@ -69,17 +89,18 @@ export interface ListenerSettings {
  * get `localhost:<published port>` on a listener of their own; the KRaft controller is never advertised.
  */
 export function listenersFor(inputs: ListenerInputs): ListenerSettings {
+  const protocol = securityProtocolOf(inputs.authentication ?? "none");
   const listeners = [`INTERNAL://0.0.0.0:${kafkaPorts.internal}`];
   const advertised = [`INTERNAL://${inputs.replica.host}:${kafkaPorts.internal}`];
-  const protocols = ["INTERNAL:PLAINTEXT"];
+  const protocols = [`INTERNAL:${protocol}`];
   if (inputs.hostPort !== undefined) {
     listeners.push(`HOST://0.0.0.0:${kafkaPorts.host}`);
     advertised.push(`HOST://localhost:${inputs.hostPort}`);
-    protocols.push("HOST:PLAINTEXT");
+    protocols.push(`HOST:${protocol}`);
   }
   if (inputs.mode === "kraft") {
     listeners.push(`CONTROLLER://0.0.0.0:${kafkaPorts.controller}`);
-    protocols.push("CONTROLLER:PLAINTEXT");
+    protocols.push(`CONTROLLER:${protocol}`);
   }
   return {
     listeners: listeners.join(","),
@@ -119,6 +140,10 @@ export interface KafkaSettings {
   readonly zookeeperConnect?: string;
   /** KRaft cluster id. */
   readonly clusterId?: pulumi.Input<string>;
+  /** SASL/SCRAM with ACLs, or none. @default "none" */
+  readonly authentication?: KafkaAuthentication;
+  /** The admin's credentials (their Secret and password); required with SCRAM. */
+  readonly admin?: { readonly secretName: string; readonly password: pulumi.Input<string> };
 }
 
 /** The cp-kafka environment of every broker. */
@@ -129,6 +154,7 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
     listenersFor({
       replica,
       mode: settings.mode,
+      authentication: settings.authentication ?? "none",
       ...(hostPort !== undefined ? { hostPort: replica.publishedPort("host") ?? hostPort } : {}),
     });
   const internalReplication = Math.min(3, settings.brokers);
@@ -166,13 +192,51 @@ export function kafkaEnvironment(target: Target, settings: KafkaSettings): Recor
     env["KAFKA_CONTROLLER_QUORUM_VOTERS"] = voters;
     env["CLUSTER_ID"] = settings.clusterId;
   }
+  if ((settings.authentication ?? "none") === "scram-sha-512") {
+    if (!settings.admin)
+      throw new Error("Unable to configure Kafka: SASL/SCRAM needs the admin's credentials.");
+    Object.assign(
+      env,
+      brokerSecurityEnvironment(settings.mode, clientListenerNames(hostPort !== undefined), settings.admin),
+    );
+  }
   return env;
+}
+
+/** Why resolved Kafka arguments cannot be deployed, with how to fix it; undefined when they can. */
+export function kafkaArgsProblem(resolved: {
+  readonly brokers: number;
+  readonly defaultReplicationFactor: number;
+  readonly authentication: string;
+  readonly mode: KafkaMode;
+  readonly args: Pick<KafkaArgs, "zookeeper">;
+}): string | undefined {
+  const { brokers, defaultReplicationFactor, authentication, mode } = resolved;
+  if (!Number.isInteger(brokers) || brokers < 1) {
+    return `brokers ${brokers} is not allowed. Use an integer >= 1.`;
+  }
+  if (defaultReplicationFactor > brokers) {
+    return `defaultReplicationFactor ${defaultReplicationFactor} exceeds brokers ${brokers}. Lower it or add brokers.`;
+  }
+  if (!(kafkaAuthentications as readonly string[]).includes(authentication)) {
+    return `authentication "${authentication}" is not allowed. Use ${kafkaAuthentications.map((value) => `"${value}"`).join(" or ")}.`;
+  }
+  if (mode === "zookeeper" && !resolved.args.zookeeper) {
+    return 'ZooKeeper mode needs `zookeeper`. Pass one or use mode "kraft".';
+  }
+  return undefined;
 }
 
 /** A Kafka cluster. */
 export class Kafka extends pulumi.ComponentResource {
   /** In-network bootstrap servers (every broker by service name), never a localhost address. */
   public readonly bootstrapServers: string;
+  /**
+   * The brokers behind one stable in-network name (the Service / network alias every broker
+   * answers, as Strimzi's bootstrap service): for a client whose settings sit in a Secret, so that a
+   * broker added changes no Secret (a Secret's data change replaces it).
+   */
+  public readonly bootstrapService: string;
   /** Host bootstrap servers on Docker (`localhost:<port>`), undefined where nothing is published. */
   public readonly hostBootstrapServers: string | undefined;
   /** Number of brokers. */
@@ -185,9 +249,23 @@ export class Kafka extends pulumi.ComponentResource {
   public readonly workload: Workload;
   /** The neutral spec this component rendered. */
   public readonly spec: ServiceSpec;
+  /** The service name (the Secrets of its principals are named after it). */
+  public readonly serviceName: string;
+  /** SASL/SCRAM with ACLs, or none. */
+  public readonly authentication: KafkaAuthentication;
+  /** What clients set as `security.protocol`. */
+  public readonly securityProtocol: "SASL_PLAINTEXT" | "PLAINTEXT";
+  /** The super user's generated password (secret); undefined without authentication. */
+  public readonly adminPassword: pulumi.Output<string> | undefined;
+  /**
+   * The super user's credentials as secret references (its Secret `<service>-user-admin`), for jobs
+   * that manage users and ACLs ({@link KafkaUser}); undefined without authentication.
+   */
+  public readonly adminCredentials: KafkaCredentials | undefined;
 
   constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("data-pipeline:kafka:Kafka", name, {}, opts);
+    const authentication = args.authentication ?? "scram-sha-512";
     const brokers = args.brokers ?? 1;
     const mode = args.mode ?? "zookeeper";
     const version = args.version ?? confluentPlatformVersion;
@@ -197,28 +275,19 @@ export class Kafka extends pulumi.ComponentResource {
     const storageSize = args.storageSize ?? "20Gi";
     const memoryMiB = args.memoryMiB ?? 1536;
     const cpu = args.cpu ?? 1;
-    if (!Number.isInteger(brokers) || brokers < 1) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: brokers ${brokers} is not allowed. Use an integer >= 1.`,
-        this,
-      );
-    }
-    if (defaultReplicationFactor > brokers) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: defaultReplicationFactor ${defaultReplicationFactor} exceeds brokers ${brokers}. Lower it or add brokers.`,
-        this,
-      );
-    }
-    if (mode === "zookeeper" && !args.zookeeper) {
-      throw new pulumi.ResourceError(
-        `Unable to create Kafka ${name}: ZooKeeper mode needs \`zookeeper\`. Pass one or use mode "kraft".`,
-        this,
-      );
-    }
+    const problem = kafkaArgsProblem({ brokers, defaultReplicationFactor, authentication, mode, args });
+    if (problem) throw new pulumi.ResourceError(`Unable to create Kafka ${name}: ${problem}`, this);
     this.brokers = brokers;
     this.mode = mode;
     this.version = version;
+    this.serviceName = serviceName;
+    this.authentication = authentication;
+    this.securityProtocol = securityProtocolOf(authentication);
+    const adminSecretName = kafkaUserSecretName(serviceName, adminPrincipal);
+    this.adminPassword =
+      authentication === "scram-sha-512" ? scramPassword(`${name}-admin-password`, this) : undefined;
     this.bootstrapServers = bootstrapServersFor(args.target, serviceName, brokers);
+    this.bootstrapService = `${args.target.serviceHost(serviceName)}:${kafkaPorts.internal}`;
     this.hostBootstrapServers = hostBootstrapServersFor(args.target, args.hostPort, brokers);
     const clusterId =
       mode === "kraft"
@@ -230,6 +299,7 @@ export class Kafka extends pulumi.ComponentResource {
       component: "kafka",
       image: confluentImage("cp-kafka", version),
       entrypoint: confluentEntrypoint,
+      ...(authentication === "scram-sha-512" ? { command: ["bash", "-c", brokerStartScript(mode)] } : {}),
       replicas: brokers,
       stateful: true,
       env: kafkaEnvironment(args.target, {
@@ -242,6 +312,10 @@ export class Kafka extends pulumi.ComponentResource {
         memoryMiB,
         ...(args.zookeeper ? { zookeeperConnect: args.zookeeper.connectString } : {}),
         ...(clusterId ? { clusterId } : {}),
+        authentication,
+        ...(this.adminPassword
+          ? { admin: { secretName: adminSecretName, password: this.adminPassword } }
+          : {}),
       }),
       ports: [
         { name: "internal", containerPort: kafkaPorts.internal },
@@ -276,9 +350,15 @@ export class Kafka extends pulumi.ComponentResource {
       ...(args.zookeeper ? { dependsOn: [{ workload: args.zookeeper.workload }] } : {}),
     };
     this.workload = args.target.deployService(this.spec, this);
+    // The admin's credential exists once the brokers run (their start script writes it).
+    this.adminCredentials = this.adminPassword
+      ? kafkaCredentials(adminSecretName, adminPrincipal, this.adminPassword, this.workload)
+      : undefined;
     this.registerOutputs({
       bootstrapServers: this.bootstrapServers,
       hostBootstrapServers: this.hostBootstrapServers,
+      authentication: this.authentication,
+      adminPassword: this.adminPassword,
     });
   }
 }

@@ -21,8 +21,11 @@ import type { ControlCenterArgs } from "./control-center";
 import { ControlCenter } from "./control-center";
 import type { KafkaArgs } from "./kafka";
 import { Kafka } from "./kafka";
+import type { KafkaCredentials, PipelinePrincipal } from "./kafka-security";
+import { defaultJobGroupPrefix, pipelineAcls, pipelinePrincipals } from "./kafka-security";
 import type { KafkaTopicArgs } from "./kafka-topic";
 import { KafkaTopic } from "./kafka-topic";
+import { KafkaUser } from "./kafka-user";
 import type { SchemaRegistryArgs } from "./schema-registry";
 import { SchemaRegistry } from "./schema-registry";
 import type { Target } from "./target";
@@ -33,7 +36,7 @@ import { ZooKeeper } from "./zookeeper";
 /** Control Center settings inside a pipeline. */
 export interface PipelineControlCenterArgs extends Omit<
   ControlCenterArgs,
-  "target" | "kafka" | "schemaRegistry" | "version"
+  "target" | "kafka" | "schemaRegistry" | "version" | "credentials"
 > {
   /** Deploy Control Center (commercial; see README for licence terms). @default false */
   readonly enabled?: boolean;
@@ -50,11 +53,11 @@ export interface StreamingPipelineArgs {
   /** Kafka settings. @default {} (one broker, ZooKeeper mode) */
   readonly kafka?: Omit<KafkaArgs, "target" | "zookeeper" | "version">;
   /** Schema Registry settings. @default {} */
-  readonly schemaRegistry?: Omit<SchemaRegistryArgs, "target" | "kafka" | "version">;
+  readonly schemaRegistry?: Omit<SchemaRegistryArgs, "target" | "kafka" | "version" | "credentials">;
   /** Control Center settings. @default { enabled: false } */
   readonly controlCenter?: PipelineControlCenterArgs;
   /** Topics to create. @default [{ topicName: "users_created" }] */
-  readonly topics?: readonly Omit<KafkaTopicArgs, "target" | "kafka">[];
+  readonly topics?: readonly Omit<KafkaTopicArgs, "target" | "kafka" | "credentials">[];
   /** The topic the producer writes and the streaming job reads; its `<name>.dlq` topic is added. @default the first topic */
   readonly usersTopic?: string;
   /** Encoding of user records (producer and streaming job). @default "json" */
@@ -66,12 +69,18 @@ export interface StreamingPipelineArgs {
   /** Streaming job settings. @default {} */
   readonly streamingJob?: Omit<
     SparkStreamingJobArgs,
-    "target" | "cluster" | "kafka" | "topic" | "cassandra" | "schemaRegistry" | "recordFormat"
+    "target" | "cluster" | "kafka" | "topic" | "cassandra" | "schemaRegistry" | "recordFormat" | "credentials"
   >;
   /** Airflow settings. @default {} */
-  readonly airflow?: Omit<AirflowArgs, "target" | "kafka" | "topic" | "cassandra" | "producer">;
+  readonly airflow?: Omit<
+    AirflowArgs,
+    "target" | "kafka" | "topic" | "cassandra" | "producer" | "credentials"
+  >;
   /** Producer image settings. @default {} */
-  readonly producer?: Omit<ProducerArgs, "target" | "kafka" | "topic" | "schemaRegistry" | "format">;
+  readonly producer?: Omit<
+    ProducerArgs,
+    "target" | "kafka" | "topic" | "schemaRegistry" | "format" | "credentials"
+  >;
 }
 
 /** The streaming pipeline. */
@@ -90,6 +99,11 @@ export class StreamingPipeline extends pulumi.ComponentResource {
   public readonly streamingJob: SparkStreamingJob;
   public readonly producer: Producer;
   public readonly airflow: Airflow;
+  /**
+   * One SCRAM principal per workload that talks to Kafka, with the ACLs of `pipelineAcls`
+   * (Control Center's only when it is deployed); empty when `kafka.authentication` is `none`.
+   */
+  public readonly kafkaUsers: Readonly<Partial<Record<PipelinePrincipal, KafkaUser>>>;
   /** In-network bootstrap servers. */
   public readonly bootstrapServers: pulumi.Output<string>;
   /** Host bootstrap servers (Docker), undefined elsewhere. */
@@ -109,6 +123,14 @@ export class StreamingPipeline extends pulumi.ComponentResource {
     const controlCenter = args.controlCenter ?? {};
     const mode = kafkaArgs.mode ?? "zookeeper";
     const child = { parent: this };
+    const usersTopicName = args.usersTopic ?? topics[0]?.topicName;
+    const usersTopicArgs = topics.find((topic) => topic.topicName === usersTopicName);
+    if (!usersTopicArgs) {
+      throw new pulumi.ResourceError(
+        `Unable to create pipeline ${name}: usersTopic "${usersTopicName}" is not one of the topics (${topics.map((t) => t.topicName).join(", ")}).`,
+        this,
+      );
+    }
 
     this.zookeeper =
       mode === "zookeeper"
@@ -128,12 +150,31 @@ export class StreamingPipeline extends pulumi.ComponentResource {
       },
       child,
     );
+    const deadLetterTopicName = `${usersTopicArgs.topicName}.dlq`;
+    const { enabled: controlCenterEnabled, ...controlCenterArgs } = controlCenter;
+    this.kafkaUsers = this.createKafkaUsers(name, args, {
+      usersTopic: usersTopicArgs.topicName,
+      deadLetterTopic: deadLetterTopicName,
+      managedTopics: [...topics.map((topic) => topic.topicName), deadLetterTopicName],
+      jobGroupPrefix: args.streamingJob?.groupIdPrefix ?? defaultJobGroupPrefix,
+      controlCenter: controlCenterEnabled === true,
+    });
+    const credentials = (principal: PipelinePrincipal): { credentials?: KafkaCredentials } => {
+      const user = this.kafkaUsers[principal];
+      return user ? { credentials: user.credentials } : {};
+    };
+
     this.schemaRegistry = new SchemaRegistry(
       `${name}-schema-registry`,
-      { ...(args.schemaRegistry ?? {}), target: args.target, kafka: this.kafka, version },
+      {
+        ...(args.schemaRegistry ?? {}),
+        target: args.target,
+        kafka: this.kafka,
+        version,
+        ...credentials("schema-registry"),
+      },
       child,
     );
-    const { enabled: controlCenterEnabled, ...controlCenterArgs } = controlCenter;
     this.controlCenter = controlCenterEnabled
       ? new ControlCenter(
           `${name}-control-center`,
@@ -143,6 +184,7 @@ export class StreamingPipeline extends pulumi.ComponentResource {
             kafka: this.kafka,
             schemaRegistry: this.schemaRegistry,
             version,
+            ...credentials("control-center"),
           },
           child,
         )
@@ -151,27 +193,21 @@ export class StreamingPipeline extends pulumi.ComponentResource {
       (topic) =>
         new KafkaTopic(
           `${name}-topic-${topic.topicName}`,
-          { ...topic, target: args.target, kafka: this.kafka },
+          { ...topic, target: args.target, kafka: this.kafka, ...credentials("topic-job") },
           child,
         ),
     );
-
-    const usersTopicName = args.usersTopic ?? topics[0]?.topicName;
-    const usersTopic = this.topics.find((topic) => topic.topicName === usersTopicName);
-    if (!usersTopic) {
-      throw new pulumi.ResourceError(
-        `Unable to create pipeline ${name}: usersTopic "${usersTopicName}" is not one of the topics (${topics.map((t) => t.topicName).join(", ")}).`,
-        this,
-      );
-    }
-    const usersTopicArgs = topics.find((topic) => topic.topicName === usersTopicName);
+    const usersTopic = this.topics.find(
+      (topic) => topic.topicName === usersTopicArgs.topicName,
+    ) as KafkaTopic;
     this.deadLetterTopic = new KafkaTopic(
-      `${name}-topic-${usersTopic.topicName}.dlq`,
+      `${name}-topic-${deadLetterTopicName}`,
       {
         ...usersTopicArgs,
-        topicName: `${usersTopic.topicName}.dlq`,
+        topicName: deadLetterTopicName,
         target: args.target,
         kafka: this.kafka,
+        ...credentials("topic-job"),
       },
       child,
     );
@@ -209,6 +245,7 @@ export class StreamingPipeline extends pulumi.ComponentResource {
         cassandra: this.cassandra,
         recordFormat,
         ...avro,
+        ...credentials("streaming-job"),
       },
       child,
     );
@@ -221,6 +258,7 @@ export class StreamingPipeline extends pulumi.ComponentResource {
         topic: usersTopic,
         format: recordFormat,
         ...avro,
+        ...credentials("producer"),
       },
       child,
     );
@@ -233,6 +271,7 @@ export class StreamingPipeline extends pulumi.ComponentResource {
         topic: usersTopic,
         cassandra: this.cassandra,
         producer: this.producer,
+        ...credentials("airflow"),
       },
       child,
     );
@@ -251,5 +290,32 @@ export class StreamingPipeline extends pulumi.ComponentResource {
       schemaRegistryHostUrl: this.schemaRegistryHostUrl,
       controlCenterUrl: this.controlCenterUrl,
     });
+  }
+
+  /** The pipeline's principals with their ACLs, when the cluster authenticates (children of this pipeline). */
+  private createKafkaUsers(
+    name: string,
+    args: StreamingPipelineArgs,
+    names: {
+      readonly usersTopic: string;
+      readonly deadLetterTopic: string;
+      readonly managedTopics: readonly string[];
+      readonly jobGroupPrefix: string;
+      readonly controlCenter: boolean;
+    },
+  ): Partial<Record<PipelinePrincipal, KafkaUser>> {
+    if (this.kafka.authentication !== "scram-sha-512") return {};
+    const acls = pipelineAcls(names);
+    const users: Partial<Record<PipelinePrincipal, KafkaUser>> = {};
+    for (const principal of pipelinePrincipals) {
+      // No principal for a workload that is not deployed.
+      if (principal === "control-center" && !names.controlCenter) continue;
+      users[principal] = new KafkaUser(
+        `${name}-kafka-user-${principal}`,
+        { target: args.target, kafka: this.kafka, username: principal, acls: acls[principal] },
+        { parent: this },
+      );
+    }
+    return users;
   }
 }

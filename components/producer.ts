@@ -6,11 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
+import { kafkaCredentialsProblem } from "./kafka-authentication";
 import { kafkaPorts } from "./kafka";
+import type { KafkaCredentials } from "./kafka-security";
 import type { KafkaTopic } from "./kafka-topic";
 import type { SchemaRegistry } from "./schema-registry";
 import { schemaRegistryPort } from "./schema-registry";
-import type { ConnectionSpec } from "./spec";
+import type { ConnectionSpec, EnvironmentValue } from "./spec";
 import { connectionTo } from "./spec";
 import type { Target } from "./target";
 import { producerBuildArgs } from "./versions";
@@ -33,6 +35,11 @@ export interface ProducerArgs {
   readonly imageTag?: string;
   /** Build context (the checkout root: the image installs from the root lockfile). @default this checkout's root */
   readonly buildContext?: string;
+  /**
+   * The principal a run produces as (a {@link KafkaUser}'s credentials, allowed to write the topic);
+   * required when the cluster authenticates. @default undefined
+   */
+  readonly credentials?: KafkaCredentials;
 }
 
 /** The `PRODUCER_*` environment of one run (the CLI reads the same names). */
@@ -47,6 +54,22 @@ export function producerEnvironment(
     PRODUCER_TOPIC: topic,
     PRODUCER_FORMAT: format,
     ...(schemaRegistryUrl ? { PRODUCER_SCHEMA_REGISTRY: schemaRegistryUrl } : {}),
+  };
+}
+
+/** The env names the producer CLI reads its credentials from (a password is never a flag: flags show in `ps`). */
+export const producerCredentialNames = {
+  username: "PRODUCER_SASL_USERNAME",
+  password: "PRODUCER_SASL_PASSWORD",
+} as const;
+
+/** The credentials' env of one run: the username, and the password as a secret reference. */
+export function producerCredentialEnvironment(
+  credentials: KafkaCredentials,
+): Record<string, EnvironmentValue> {
+  return {
+    [producerCredentialNames.username]: credentials.username,
+    [producerCredentialNames.password]: { secret: credentials.password },
   };
 }
 
@@ -78,6 +101,11 @@ export class Producer extends pulumi.ComponentResource {
   public readonly component = "producer";
   /** The services a run connects to: the brokers, and Schema Registry for Avro. */
   public readonly connections: readonly ConnectionSpec[];
+  /**
+   * The principal a run produces as; a runner hands them to each run as secret env
+   * ({@link producerCredentialEnvironment}) and starts runs after `credentials.workload`.
+   */
+  public readonly credentials: KafkaCredentials | undefined;
 
   constructor(name: string, args: ProducerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("data-pipeline:producer:Producer", name, {}, opts);
@@ -88,6 +116,11 @@ export class Producer extends pulumi.ComponentResource {
         this,
       );
     }
+    const credentialsProblem = kafkaCredentialsProblem(args.kafka, args.credentials);
+    if (credentialsProblem) {
+      throw new pulumi.ResourceError(`Unable to create Producer ${name}: ${credentialsProblem}.`, this);
+    }
+    this.credentials = args.credentials;
     this.image = pulumi.output(args.image ?? buildProducerImage(args, this));
     this.environment = producerEnvironment(
       args.kafka.bootstrapServers,

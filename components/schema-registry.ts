@@ -3,6 +3,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Kafka } from "./kafka";
+import {
+  javaClientSecurityEnvironment,
+  kafkaClientDependencies,
+  kafkaCredentialsProblem,
+} from "./kafka-authentication";
+import type { KafkaCredentials } from "./kafka-security";
 import type { EnvironmentValue, ServiceSpec, Workload } from "./spec";
 import type { Target } from "./target";
 import { confluentImage, confluentPlatformVersion, confluentUser } from "./versions";
@@ -24,14 +30,23 @@ export interface SchemaRegistryArgs {
   readonly memoryMiB?: number;
   /** CPU limit in cores. @default 0.5 */
   readonly cpu?: number;
+  /**
+   * The principal its store connects as (a {@link KafkaUser}'s credentials, allowed its store topic,
+   * its group and to describe the cluster); required when the cluster authenticates. @default undefined
+   */
+  readonly credentials?: KafkaCredentials;
 }
 
-/** The cp-schema-registry environment. */
+/**
+ * The cp-schema-registry environment. The store's servers carry the protocol prefix: Schema Registry
+ * keeps only the endpoints of its `kafkastore.security.protocol`.
+ */
 export function schemaRegistryEnvironment(
   target: Target,
   serviceName: string,
-  kafka: Pick<Kafka, "bootstrapServers" | "brokers">,
+  kafka: Pick<Kafka, "bootstrapServers" | "brokers" | "securityProtocol">,
   memoryMiB: number,
+  credentials?: KafkaCredentials,
 ): Record<string, EnvironmentValue> {
   const heap = Math.max(128, Math.floor(memoryMiB / 2));
   return {
@@ -39,11 +54,13 @@ export function schemaRegistryEnvironment(
     SCHEMA_REGISTRY_LISTENERS: `http://0.0.0.0:${schemaRegistryPort}`,
     SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS: kafka.bootstrapServers
       .split(",")
-      .map((server) => `PLAINTEXT://${server}`)
+      .map((server) => `${kafka.securityProtocol}://${server}`)
       .join(","),
     SCHEMA_REGISTRY_KAFKASTORE_TOPIC: "_schemas",
     SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR: String(Math.min(3, kafka.brokers)),
     SCHEMA_REGISTRY_HEAP_OPTS: `-Xms${heap}m -Xmx${heap}m`,
+    // Also the start-up check's client (cub kafka-ready reads every SCHEMA_REGISTRY_KAFKASTORE_* setting).
+    ...javaClientSecurityEnvironment("SCHEMA_REGISTRY_KAFKASTORE_", credentials),
   };
 }
 
@@ -64,6 +81,10 @@ export class SchemaRegistry extends pulumi.ComponentResource {
     const serviceName = args.serviceName ?? "schema-registry";
     const memoryMiB = args.memoryMiB ?? 512;
     const cpu = args.cpu ?? 0.5;
+    const credentialsProblem = kafkaCredentialsProblem(args.kafka, args.credentials);
+    if (credentialsProblem) {
+      throw new pulumi.ResourceError(`Unable to create SchemaRegistry ${name}: ${credentialsProblem}.`, this);
+    }
     const publish = args.target.publishesHostPorts && args.hostPort !== undefined;
     this.url = `http://${args.target.serviceHost(serviceName)}:${schemaRegistryPort}`;
     this.hostUrl = publish ? `http://localhost:${args.hostPort}` : undefined;
@@ -71,7 +92,7 @@ export class SchemaRegistry extends pulumi.ComponentResource {
       name: serviceName,
       component: "schema-registry",
       image: confluentImage("cp-schema-registry", version),
-      env: schemaRegistryEnvironment(args.target, serviceName, args.kafka, memoryMiB),
+      env: schemaRegistryEnvironment(args.target, serviceName, args.kafka, memoryMiB, args.credentials),
       ports: [
         {
           name: "http",
@@ -90,7 +111,7 @@ export class SchemaRegistry extends pulumi.ComponentResource {
         memoryLimitMiB: memoryMiB,
       },
       runAs: confluentUser,
-      dependsOn: [{ workload: args.kafka.workload }],
+      dependsOn: kafkaClientDependencies(args.kafka, args.credentials),
     };
     this.workload = args.target.deployService(this.spec, this);
     this.registerOutputs({ url: this.url, hostUrl: this.hostUrl });

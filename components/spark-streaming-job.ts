@@ -13,6 +13,9 @@ import type { Cassandra } from "./cassandra";
 import { describedEnvironment, withResourceError } from "./environment";
 import { contentTag, repositoryRoot } from "./image-tag";
 import type { Kafka } from "./kafka";
+import { kafkaCredentialsProblem } from "./kafka-authentication";
+import type { KafkaCredentials } from "./kafka-security";
+import { defaultJobGroupPrefix } from "./kafka-security";
 import type { KafkaTopic } from "./kafka-topic";
 import type { SchemaRegistry } from "./schema-registry";
 import { schemaRegistryPort } from "./schema-registry";
@@ -66,6 +69,14 @@ export interface SparkStreamingJobArgs {
   readonly buildContext?: string;
   /** Service name. @default "users-stream" */
   readonly serviceName?: string;
+  /**
+   * The principal the job reads and writes Kafka as (a {@link KafkaUser}'s credentials, allowed to
+   * read the topic with groups named `groupIdPrefix*` and write the dead-letter topic); required when
+   * the cluster authenticates. @default undefined
+   */
+  readonly credentials?: KafkaCredentials;
+  /** The prefix of the job's consumer group ids (Spark's `groupIdPrefix`; the job's ACLs name it). @default defaultJobGroupPrefix */
+  readonly groupIdPrefix?: string;
 }
 
 /**
@@ -104,6 +115,27 @@ export function streamingJobEnvironment(
   return describedEnvironment(sparkJobVariables, values);
 }
 
+/**
+ * The job's Kafka security env: the protocol (PLAINTEXT without credentials), the SCRAM username
+ * and password (a secret reference), and the group id prefix its ACLs allow.
+ * Descriptors of contracts/interfaces.ts, checked by {@link streamingJobEnvironment}.
+ */
+export function streamingJobKafkaSecurityEnvironment(
+  credentials: KafkaCredentials | undefined,
+  groupIdPrefix: string,
+): Pick<
+  StreamingJobEnvironmentValues,
+  "KAFKA_SECURITY_PROTOCOL" | "KAFKA_SASL_USERNAME" | "KAFKA_SASL_PASSWORD" | "KAFKA_GROUP_ID_PREFIX"
+> {
+  return {
+    KAFKA_SECURITY_PROTOCOL: credentials ? "SASL_PLAINTEXT" : "PLAINTEXT",
+    ...(credentials
+      ? { KAFKA_SASL_USERNAME: credentials.username, KAFKA_SASL_PASSWORD: { secret: credentials.password } }
+      : {}),
+    KAFKA_GROUP_ID_PREFIX: groupIdPrefix,
+  };
+}
+
 /** The users stream: Kafka topic -> validation -> Cassandra (+ dead-letter topic). */
 export class SparkStreamingJob extends pulumi.ComponentResource {
   /** The job image reference. */
@@ -125,6 +157,14 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
     const executorMemoryMiB = args.executorMemoryMiB ?? args.cluster.workerMemoryMiB;
     const checkpointSize = args.checkpointSize ?? "5Gi";
     const serviceName = args.serviceName ?? "users-stream";
+    const groupIdPrefix = args.groupIdPrefix ?? defaultJobGroupPrefix;
+    const credentialsProblem = kafkaCredentialsProblem(args.kafka, args.credentials);
+    if (credentialsProblem) {
+      throw new pulumi.ResourceError(
+        `Unable to create SparkStreamingJob ${name}: ${credentialsProblem}.`,
+        this,
+      );
+    }
     if (recordFormat === "avro" && !args.schemaRegistry) {
       throw new pulumi.ResourceError(
         `Unable to create SparkStreamingJob ${name}: Avro records need \`schemaRegistry\`.`,
@@ -164,11 +204,10 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
       entrypoint: ["/opt/app/submit.sh"],
       replicas: 1,
       stateful: true,
-      env: withResourceError(this, `Unable to create SparkStreamingJob ${name}: its environment`, () =>
-        streamingJobEnvironment({
+      env: withResourceError(this, `Unable to create SparkStreamingJob ${name}: its environment`, () => ({
+        ...streamingJobEnvironment({
           KAFKA_BOOTSTRAP_SERVERS: args.kafka.bootstrapServers,
-          // The job's default is SASL_PLAINTEXT; plain until the job's credentials are wired in here.
-          KAFKA_SECURITY_PROTOCOL: "PLAINTEXT",
+          ...streamingJobKafkaSecurityEnvironment(args.credentials, groupIdPrefix),
           KAFKA_TOPIC: args.topic.topicName,
           DLQ_TOPIC: this.deadLetterTopic,
           STARTING_OFFSETS: "earliest",
@@ -196,7 +235,7 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
           SPARK_EXECUTOR_CORES: executorCores,
           SPARK_EXECUTOR_MEMORY: `${executorMemoryMiB}m`,
         }),
-      ),
+      })),
       ports: [
         { name: "driver", containerPort: driverPorts.driver },
         { name: "block-manager", containerPort: driverPorts.blockManager },
@@ -208,6 +247,7 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
       runAs: sparkUser,
       connectsTo: streamingJobConnections(args, serviceName),
       dependsOn: [
+        ...(args.credentials?.workload ? [{ workload: args.credentials.workload }] : []),
         { workload: args.cluster.master },
         { workload: args.cluster.workers },
         { workload: args.topic.workload },

@@ -30,6 +30,12 @@ export interface ContainerLauncher {
   readonly serviceAccount?: string;
   /** Something the launching workload waits for (a Docker API proxy). */
   readonly dependency?: Workload;
+  /**
+   * True when the containers it starts can take env from a platform secret by name (a Kubernetes
+   * Secret through `secretKeyRef`): the orchestrator is handed the secret's name, never its value.
+   * Otherwise it passes secret values to each container as private env. @default false
+   */
+  readonly secretsByName?: boolean;
 }
 
 /** Where and how a pipeline's workloads are realized. */

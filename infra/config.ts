@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { kafkaAuthentications } from "../components/kafka-security";
 import { versions } from "../components/versions";
 import { airflowVariables, defaultOf, descriptorOf, sparkJobVariables } from "../contracts/interfaces";
 
@@ -97,6 +98,12 @@ const kafkaSchema = z.strictObject({
   memoryMiB: memoryMiB(512).default(1536),
   cpu: positive("cores").default(1),
   hostPort: port.default(9094),
+  // Secure by default; "none" (plaintext, no ACLs) is for a quick local try.
+  authentication: z
+    .enum(kafkaAuthentications, {
+      error: `${kafkaAuthentications.map((value) => `"${value}"`).join(" or ")} (SASL/SCRAM with ACLs, or plaintext without)`,
+    })
+    .default("scram-sha-512"),
 });
 
 const schemaRegistrySchema = z.strictObject({

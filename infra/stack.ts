@@ -20,6 +20,14 @@ export interface StackOutputs {
   readonly bootstrapServers: pulumi.Output<string>;
   /** Bootstrap servers for clients on the Docker host; undefined on Kubernetes. */
   readonly hostBootstrapServers: pulumi.Output<string | undefined> | undefined;
+  /** `scram-sha-512` (clients log in with SASL/SCRAM-SHA-512 over SASL_PLAINTEXT) or `none`. */
+  readonly kafkaAuthentication: string;
+  /**
+   * Each principal's username and password (secret), the admin's included (it may add users and
+   * ACLs); undefined with `kafka.authentication: none`.
+   */
+  readonly kafkaCredentials:
+    pulumi.Output<Record<string, { username: string; password: string }>> | undefined;
   /** Schema Registry URL inside the network/cluster. */
   readonly schemaRegistryUrl: pulumi.Output<string>;
   /** Schema Registry URL on the Docker host; undefined on Kubernetes. */
@@ -150,6 +158,8 @@ export function deployStack(raw: Record<string, unknown>): StackOutputs {
     target: target.kind,
     bootstrapServers: pipeline.bootstrapServers,
     hostBootstrapServers: target.publishesHostPorts ? pipeline.hostBootstrapServers : undefined,
+    kafkaAuthentication: pipeline.kafka.authentication,
+    kafkaCredentials: kafkaCredentialsOutput(pipeline),
     schemaRegistryUrl: pipeline.schemaRegistryUrl,
     schemaRegistryHostUrl: target.publishesHostPorts ? pipeline.schemaRegistryHostUrl : undefined,
     controlCenterUrl: pipeline.controlCenter ? pipeline.controlCenterUrl : undefined,
@@ -168,6 +178,33 @@ export function deployStack(raw: Record<string, unknown>): StackOutputs {
     airflowAdminUsername: pipeline.airflow.adminUsername,
     airflowAdminPassword: pipeline.airflow.adminPassword,
   };
+}
+
+/** The principals' credentials as one secret output (undefined without authentication). */
+export function kafkaCredentialsOutput(
+  pipeline: StreamingPipeline,
+): pulumi.Output<Record<string, { username: string; password: string }>> | undefined {
+  const admin = pipeline.kafka.adminCredentials;
+  const password = pipeline.kafka.adminPassword;
+  if (!admin || !password) return undefined;
+  const principals = [
+    { username: admin.username, password },
+    ...Object.values(pipeline.kafkaUsers).map((user) => ({
+      username: user.username,
+      password: user.password,
+    })),
+  ];
+  const credentials = pulumi
+    .all(principals.map((principal) => principal.password))
+    .apply((passwords): Record<string, { username: string; password: string }> =>
+      Object.fromEntries(
+        principals.map((principal, index) => [
+          principal.username,
+          { username: principal.username, password: passwords[index] as string },
+        ]),
+      ),
+    );
+  return pulumi.secret(credentials);
 }
 
 /**

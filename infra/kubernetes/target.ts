@@ -240,6 +240,7 @@ export class KubernetesTarget extends pulumi.ComponentResource implements Target
         },
         serviceAccount: name,
         dependency: { name, kind: "job", resources: [serviceAccount, role, binding] },
+        secretsByName: true,
       };
     }
     return { ...this.launcher, variables: { ...this.launcher.variables, ...taskVariables } };

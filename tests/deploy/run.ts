@@ -25,8 +25,28 @@ const images = {
 };
 /** Outputs holding generated credentials: they must never change across updates. */
 const credentialOutputs = ["cassandraPassword", "cassandraAdminPassword", "airflowAdminPassword"];
+/** The Kafka principals of staging (Control Center's comes with Control Center, on day 2). */
+const kafkaPrincipals = ["producer", "streaming-job", "schema-registry", "topic-job", "airflow"];
 /** Secrets holding generated credentials: updated in place at most, never replaced. */
-const credentialSecrets = ["cassandra-credentials", "airflow-secrets", "airflow-database"];
+const credentialSecrets = [
+  "cassandra-credentials",
+  "airflow-secrets",
+  "airflow-database",
+  "kafka-user-admin",
+  ...kafkaPrincipals.map((principal) => `kafka-user-${principal}`),
+];
+/** A credential Secret: one of those, or a Kafka principal's added later (`kafka-user-<name>`). */
+const isCredentialSecret = (name: string) =>
+  credentialSecrets.includes(name) || name.startsWith("kafka-user-");
+
+type KafkaCredentials = Record<string, { username: string; password: string }>;
+
+/** The principals whose generated password is not what it was (a principal added since is not a change). */
+function changedKafkaCredentials(before: unknown, after: unknown): string[] {
+  const was = (before ?? {}) as KafkaCredentials;
+  const now = (after ?? {}) as KafkaCredentials;
+  return Object.keys(was).filter((principal) => now[principal]?.password !== was[principal]?.password);
+}
 
 let passed = 0;
 let failed = 0;
@@ -59,7 +79,7 @@ const failure = (operation: Operation) => operation.output.split("\n").slice(-40
 const replacing = (step: Step) => /replace/.test(step.op);
 const isProtectedKind = (step: Step) =>
   /:(StatefulSet|PersistentVolumeClaim|PersistentVolumeClaimPatch)$/.test(step.type) ||
-  (/:Secret$/.test(step.type) && credentialSecrets.includes(step.name)) ||
+  (/:Secret$/.test(step.type) && isCredentialSecret(step.name)) ||
   step.type.startsWith("random:");
 
 interface Workloads {
@@ -216,7 +236,15 @@ const dayTwoChanges: readonly DayTwoChange[] = [
     title: "Control Center turned on",
     config: [["controlCenter.enabled", "true"]],
     updated: [],
-    created: [["Deployment", "control-center"]],
+    created: [
+      ["Deployment", "control-center"],
+      ["Job", "kafka-user-control-center"],
+      ["Secret", "kafka-user-control-center"],
+    ],
+    after: (state) => [
+      (state.jobs["kafka-user-control-center"]?.succeeded ?? 0) >= 1,
+      `kafka-user-control-center: ${JSON.stringify(state.jobs["kafka-user-control-center"])}`,
+    ],
   },
   {
     title: "a larger Kafka volume (100Gi): the claims are expanded in place, the StatefulSet kept",
@@ -319,7 +347,9 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
   await isolation(pulumi, cluster, state);
 
   const credentials = pulumi.outputs(stack);
-  const secretUids = { ...state.secrets };
+  const secretUids: Record<string, string> = Object.fromEntries(
+    Object.entries(state.secrets).filter(([name]) => isCredentialSecret(name)),
+  );
   check(
     "generated credentials are stack outputs",
     credentialOutputs.every(
@@ -327,6 +357,7 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
     ),
     JSON.stringify(Object.keys(credentials)),
   );
+  await kafkaUsers(pulumi, cluster, state, credentials["kafkaCredentials"]);
 
   // 2. idempotence.
   const second = pulumi.run(["up", "-s", stack, "--yes", "--skip-preview"], { eventLog: true });
@@ -394,11 +425,22 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
       `missing: ${JSON.stringify(missing)}\nchanges:\n${describe(changed)}`,
     );
     const outputs = pulumi.outputs(stack);
-    const changedCredentials = credentialOutputs.filter((key) => outputs[key] !== credentials[key]);
+    const changedCredentials = [
+      ...credentialOutputs.filter((key) => outputs[key] !== credentials[key]),
+      ...changedKafkaCredentials(credentials["kafkaCredentials"], outputs["kafkaCredentials"]).map(
+        (principal) => `kafkaCredentials.${principal}`,
+      ),
+    ];
     state = await settledWorkloads(cluster);
-    const replacedSecrets = credentialSecrets.filter((name) => state.secrets[name] !== secretUids[name]);
+    const replacedSecrets = Object.keys(secretUids).filter(
+      (name) => state.secrets[name] !== secretUids[name],
+    );
+    // A principal added by this change (Control Center's) is compared from now on.
+    for (const [name, uid] of Object.entries(state.secrets)) {
+      if (isCredentialSecret(name) && !(name in secretUids)) secretUids[name] = uid;
+    }
     check(
-      `day 2, ${change.title}: generated passwords and their Secrets unchanged`,
+      `day 2, ${change.title}: generated passwords (Kafka's included) and their Secrets unchanged`,
       changedCredentials.length === 0 && replacedSecrets.length === 0,
       `outputs changed: ${changedCredentials.join(", ")}; secrets recreated: ${replacedSecrets.join(", ")}`,
     );
@@ -433,6 +475,62 @@ async function deploy(pulumi: Pulumi, cluster: Cluster): Promise<void> {
   check("nothing of ours is left in the cluster, volumes included", left.length === 0, left.join("\n"));
   const remaining = pulumi.resources(stack);
   check("the stack's state is empty", remaining.length === 0, JSON.stringify(remaining));
+}
+
+/**
+ * Kafka's principals: one user Job per principal, complete; their Secrets with the keys clients
+ * reference; their generated passwords a secret stack output, alphanumeric and 32 long.
+ */
+async function kafkaUsers(
+  pulumi: Pulumi,
+  cluster: Cluster,
+  state: Workloads,
+  output: unknown,
+): Promise<void> {
+  const incomplete = kafkaPrincipals.filter(
+    (principal) => (state.jobs[`kafka-user-${principal}`]?.succeeded ?? 0) < 1,
+  );
+  check(
+    `a user Job per Kafka principal, each complete (${kafkaPrincipals.join(", ")})`,
+    incomplete.length === 0,
+    `incomplete: ${incomplete.join(", ")}; jobs: ${Object.keys(state.jobs).join(", ")}`,
+  );
+  const problems: string[] = [];
+  for (const principal of ["admin", ...kafkaPrincipals]) {
+    const secret = await cluster.api(
+      "GET",
+      `/api/v1/namespaces/${namespace}/secrets/kafka-user-${principal}`,
+    );
+    const keys = Object.keys(secret.body?.data ?? {}).sort();
+    const wanted = ["password", "sasl.jaas.config", "username"];
+    if (secret.status !== 200 || wanted.some((key) => !keys.includes(key)))
+      problems.push(`kafka-user-${principal}: ${secret.status} ${keys.join(",")}`);
+  }
+  check(
+    "each principal's Secret kafka-user-<name> holds username, password and sasl.jaas.config",
+    problems.length === 0,
+    problems.join("\n"),
+  );
+  const credentials = (output ?? {}) as KafkaCredentials;
+  const principals = Object.keys(credentials).sort();
+  // Without --show-secrets the output is masked: it is a secret in the state.
+  const hidden = pulumi.run(["stack", "output", "-s", stack, "--json"]);
+  const hiddenValue = (text: string): unknown => {
+    try {
+      return (JSON.parse(text) as Record<string, unknown>)["kafkaCredentials"];
+    } catch {
+      return undefined;
+    }
+  };
+  check(
+    "kafkaCredentials (a secret output): the admin and each principal, generated alphanumeric passwords of 32",
+    hiddenValue(hidden.stdout) === "[secret]" &&
+      JSON.stringify(principals) === JSON.stringify(["admin", ...kafkaPrincipals].sort()) &&
+      Object.entries(credentials).every(
+        ([name, credential]) => credential.username === name && /^[A-Za-z0-9]{32}$/.test(credential.password),
+      ),
+    `${JSON.stringify(principals)}; without --show-secrets: ${String(hiddenValue(hidden.stdout)).slice(0, 100)}`,
+  );
 }
 
 /** The namespace enforces a Pod Security level, the admission plugin is live, and it admitted every pod. */
@@ -508,6 +606,8 @@ async function isolation(pulumi: Pulumi, cluster: Cluster, state: Workloads): Pr
     "kafka-to-kafka",
     "schema-registry-to-kafka",
     "topic-users-created-to-kafka",
+    "kafka-user-producer-to-kafka",
+    "kafka-from-kafka-user-producer",
     "producer-to-kafka",
     "kafka-from-producer",
     "users-stream-to-kafka",

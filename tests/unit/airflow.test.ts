@@ -60,10 +60,27 @@ test.serial(
       PRODUCER_TOPIC: "users_created",
       PRODUCER_FORMAT: "json",
     });
+    // librdkafka settings: SASL/SCRAM as Airflow's own principal; the brokers by their one stable
+    // name, so that adding a broker leaves the connection's Secret as it is.
     t.deepEqual(JSON.parse(env["AIRFLOW_CONN_KAFKA_DEFAULT"] ?? "{}"), {
       conn_type: "kafka",
-      extra: { "bootstrap.servers": "kafka-0:9092" },
+      extra: {
+        "bootstrap.servers": "kafka:9092",
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "airflow",
+        "sasl.password": "mock-password-pipeline-kafka-user-airflow-password",
+      },
     });
+    // The producer's credentials reach the produce task as variables (Docker: no secret by name).
+    t.like(env, {
+      AIRFLOW_VAR_PRODUCER_SASL_USERNAME: "producer",
+      AIRFLOW_VAR_PRODUCER_SASL_PASSWORD: "mock-password-pipeline-kafka-user-producer-password",
+    });
+    t.false("AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET" in env);
+    const scheduler = findResource(resources, container, "airflow-scheduler");
+    t.true(scheduler.dependsOn.includes("kafka-user-airflow"));
+    t.true(scheduler.dependsOn.includes("kafka-user-producer"));
     t.like(JSON.parse(env["AIRFLOW_CONN_CASSANDRA_DEFAULT"] ?? "{}"), {
       conn_type: "cassandra",
       host: "cassandra-0",
@@ -124,6 +141,15 @@ test.serial(
       "kafka-connection",
     ]);
     const scheduler = findResource(resources, ":Deployment", "airflow-scheduler");
+    t.deepEqual(podEnv(scheduler)["AIRFLOW_CONN_KAFKA_DEFAULT"], {
+      secretKeyRef: { name: "airflow-secrets", key: "kafka-connection" },
+    });
+    // The produce task names the producer's Secret; its password never passes through Airflow.
+    t.is(podEnv(scheduler)["AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET"], "kafka-user-producer");
+    t.false("AIRFLOW_VAR_PRODUCER_SASL_PASSWORD" in podEnv(scheduler));
+    t.false("AIRFLOW_VAR_PRODUCER_SASL_USERNAME" in podEnv(scheduler));
+    t.true(scheduler.dependsOn.includes("kafka-user-airflow"));
+    t.true(scheduler.dependsOn.includes("kafka-user-producer"));
     t.is(podSpecOf(scheduler).serviceAccountName, "pod-launcher");
     t.true(podSpecOf(scheduler).automountServiceAccountToken);
     t.true(scheduler.dependsOn.includes("pod-launcher"));

@@ -72,6 +72,11 @@ test("defaults fill every optional key", (t) => {
   t.false(config.controlCenter.enabled);
   t.deepEqual(config.topics, [{ name: "users_created", partitions: 3, retentionHours: 168 }]);
   t.is(config.streamingJob.batchAttemptTimeoutSeconds, 300);
+  t.is(config.kafka.authentication, "scram-sha-512", "secure by default");
+  t.is(
+    parseStackConfig({ target: "docker", kafka: { authentication: "none" } }).kafka.authentication,
+    "none",
+  );
 });
 
 /** Each case: the raw config, then the key, the value and a fragment of the allowed form the message must name. */
@@ -102,6 +107,24 @@ const badConfigs: {
     key: "data-pipeline:kafka.brokers",
     value: "0",
     allowed: "an integer from 1 to 99",
+  },
+  {
+    title: "an unknown Kafka authentication",
+    raw: { target: "docker", kafka: { authentication: "plain" } },
+    key: "data-pipeline:kafka.authentication",
+    value: '"plain"',
+    allowed: '"scram-sha-512" or "none"',
+  },
+  {
+    title: "Kafka authentication given as a boolean",
+    raw: {
+      target: "kubernetes",
+      kubernetes: { imageRegistry: "r.example.com" },
+      kafka: { authentication: false },
+    },
+    key: "data-pipeline:kafka.authentication",
+    value: "false",
+    allowed: '"scram-sha-512" or "none"',
   },
   {
     title: "fractional brokers",

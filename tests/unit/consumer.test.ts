@@ -91,7 +91,18 @@ test.serial("a third target plugs in without touching a component", async (t) =>
   );
   t.deepEqual(
     jobs.map((spec) => spec.name),
-    ["topic-users-created", "topic-users-created-dlq", "cassandra-schema", "airflow-migrate"],
+    [
+      "kafka-user-producer",
+      "kafka-user-streaming-job",
+      "kafka-user-schema-registry",
+      "kafka-user-control-center",
+      "kafka-user-topic-job",
+      "kafka-user-airflow",
+      "topic-users-created",
+      "topic-users-created-dlq",
+      "cassandra-schema",
+      "airflow-migrate",
+    ],
   );
   t.is(await valueOf(pipeline.bootstrapServers), "kafka-0.internal:9092");
 });

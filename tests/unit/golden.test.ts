@@ -11,6 +11,8 @@ import {
   ControlCenter,
   Kafka,
   KafkaTopic,
+  KafkaUser,
+  pipelineAcls,
   Producer,
   SchemaRegistry,
   SparkCluster,
@@ -56,22 +58,78 @@ function buildAll(target: Target): Record<string, string> {
   // Component names differ from the service names so ownership by parent name is unambiguous.
   const zookeeper = new ZooKeeper("golden-zookeeper", { target });
   const kafka = new Kafka("golden-kafka", { target, zookeeper, hostPort: 9094 });
-  const schemaRegistry = new SchemaRegistry("golden-schema-registry", { target, kafka, hostPort: 8081 });
-  new ControlCenter("golden-control-center", { target, kafka, schemaRegistry, hostPort: 9021 });
-  const topic = new KafkaTopic("golden-topic", { target, kafka, topicName: "users_created" });
+  // Kafka authenticates by default: each client gets its principal, with the pipeline's ACLs.
+  const acls = pipelineAcls({
+    usersTopic: "users_created",
+    deadLetterTopic: "users_created.dlq",
+    managedTopics: ["users_created"],
+    jobGroupPrefix: "users-stream",
+  });
+  const user = (principal: keyof typeof acls) =>
+    new KafkaUser(`golden-user-${principal}`, { target, kafka, username: principal, acls: acls[principal] })
+      .credentials;
+  const producerUser = new KafkaUser("golden-kafka-user", {
+    target,
+    kafka,
+    username: "producer",
+    acls: acls.producer,
+  });
+  const schemaRegistry = new SchemaRegistry("golden-schema-registry", {
+    target,
+    kafka,
+    hostPort: 8081,
+    credentials: user("schema-registry"),
+  });
+  new ControlCenter("golden-control-center", {
+    target,
+    kafka,
+    schemaRegistry,
+    hostPort: 9021,
+    credentials: user("control-center"),
+  });
+  const topic = new KafkaTopic("golden-topic", {
+    target,
+    kafka,
+    topicName: "users_created",
+    credentials: user("topic-job"),
+  });
   const cassandra = new Cassandra("golden-cassandra", { target, hostPort: 9042 });
   const cluster = new SparkCluster("golden-spark", { target, masterUiHostPort: 8080 });
   // Fixed tag and context: the golden output must not depend on the checkout's path or contents.
   const build = { imageTag: "golden", buildContext: "/build" };
-  new SparkStreamingJob("golden-stream", { target, cluster, kafka, topic, cassandra, ...build });
-  const producer = new Producer("golden-producer", { target, kafka, topic, ...build });
-  new Airflow("golden-airflow", { target, kafka, topic, cassandra, producer, hostPort: 8088, ...build });
+  new SparkStreamingJob("golden-stream", {
+    target,
+    cluster,
+    kafka,
+    topic,
+    cassandra,
+    credentials: user("streaming-job"),
+    ...build,
+  });
+  const producer = new Producer("golden-producer", {
+    target,
+    kafka,
+    topic,
+    credentials: producerUser.credentials,
+    ...build,
+  });
+  new Airflow("golden-airflow", {
+    target,
+    kafka,
+    topic,
+    cassandra,
+    producer,
+    hostPort: 8088,
+    credentials: user("airflow"),
+    ...build,
+  });
   return {
     ZooKeeper: "golden-zookeeper",
     Kafka: "golden-kafka",
     SchemaRegistry: "golden-schema-registry",
     ControlCenter: "golden-control-center",
     KafkaTopic: "golden-topic",
+    KafkaUser: "golden-kafka-user",
     Cassandra: "golden-cassandra",
     SparkCluster: "golden-spark",
     SparkStreamingJob: "golden-stream",

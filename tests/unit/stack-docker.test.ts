@@ -18,6 +18,12 @@ test.serial("dev stack: the exact resource set", async (t) => {
     "data-pipeline:docker:DockerTarget docker",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created.dlq",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-airflow",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-control-center",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-producer",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-schema-registry",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-streaming-job",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-topic-job",
     "data-pipeline:kafka:Kafka pipeline-kafka",
     "data-pipeline:pipeline:StreamingPipeline pipeline",
     "data-pipeline:producer:Producer pipeline-producer",
@@ -39,6 +45,12 @@ test.serial("dev stack: the exact resource set", async (t) => {
     "docker:index/container:Container control-center",
     "docker:index/container:Container docker-socket-proxy",
     "docker:index/container:Container kafka-0",
+    "docker:index/container:Container kafka-user-airflow",
+    "docker:index/container:Container kafka-user-control-center",
+    "docker:index/container:Container kafka-user-producer",
+    "docker:index/container:Container kafka-user-schema-registry",
+    "docker:index/container:Container kafka-user-streaming-job",
+    "docker:index/container:Container kafka-user-topic-job",
     "docker:index/container:Container schema-registry",
     "docker:index/container:Container spark-master-0",
     "docker:index/container:Container spark-worker",
@@ -67,6 +79,13 @@ test.serial("dev stack: the exact resource set", async (t) => {
     "random:index/randomPassword:RandomPassword pipeline-airflow-jwt-secret",
     "random:index/randomPassword:RandomPassword pipeline-cassandra-admin-password",
     "random:index/randomPassword:RandomPassword pipeline-cassandra-app-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-admin-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-airflow-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-control-center-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-producer-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-schema-registry-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-streaming-job-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-topic-job-password",
   ]);
 });
 
@@ -88,7 +107,7 @@ test.serial(
     t.is(kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"], "false");
 
     const registry = envMap(findResource(resources, container, "schema-registry").inputs.envs);
-    t.is(registry["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"], "PLAINTEXT://kafka-0:9092");
+    t.is(registry["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"], "SASL_PLAINTEXT://kafka-0:9092");
 
     const controlCenter = envMap(findResource(resources, container, "control-center").inputs.envs);
     t.is(controlCenter["CONTROL_CENTER_BOOTSTRAP_SERVERS"], "kafka-0:9092");

@@ -19,6 +19,11 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "data-pipeline:cassandra:Cassandra pipeline-cassandra",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created",
     "data-pipeline:kafka-topic:KafkaTopic pipeline-topic-users_created.dlq",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-airflow",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-producer",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-schema-registry",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-streaming-job",
+    "data-pipeline:kafka-user:KafkaUser pipeline-kafka-user-topic-job",
     "data-pipeline:kafka:Kafka pipeline-kafka",
     "data-pipeline:kubernetes:KubernetesTarget kubernetes",
     "data-pipeline:pipeline:StreamingPipeline pipeline",
@@ -44,6 +49,11 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "kubernetes:apps/v1:StatefulSet zookeeper",
     "kubernetes:batch/v1:Job airflow-migrate",
     "kubernetes:batch/v1:Job cassandra-schema",
+    "kubernetes:batch/v1:Job kafka-user-airflow",
+    "kubernetes:batch/v1:Job kafka-user-producer",
+    "kubernetes:batch/v1:Job kafka-user-schema-registry",
+    "kubernetes:batch/v1:Job kafka-user-streaming-job",
+    "kubernetes:batch/v1:Job kafka-user-topic-job",
     "kubernetes:batch/v1:Job topic-users-created",
     "kubernetes:batch/v1:Job topic-users-created-dlq",
     "kubernetes:core/v1:ConfigMap cassandra-files",
@@ -66,6 +76,12 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "kubernetes:core/v1:Secret airflow-database",
     "kubernetes:core/v1:Secret airflow-secrets",
     "kubernetes:core/v1:Secret cassandra-credentials",
+    "kubernetes:core/v1:Secret kafka-user-admin",
+    "kubernetes:core/v1:Secret kafka-user-airflow",
+    "kubernetes:core/v1:Secret kafka-user-producer",
+    "kubernetes:core/v1:Secret kafka-user-schema-registry",
+    "kubernetes:core/v1:Secret kafka-user-streaming-job",
+    "kubernetes:core/v1:Secret kafka-user-topic-job",
     "kubernetes:core/v1:Service airflow-api-server-service",
     "kubernetes:core/v1:Service airflow-postgres-headless",
     "kubernetes:core/v1:Service airflow-postgres-service",
@@ -113,6 +129,11 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "kubernetes:networking.k8s.io/v1:NetworkPolicy default-deny",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-airflow-scheduler",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-kafka",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-kafka-user-airflow",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-kafka-user-producer",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-kafka-user-schema-registry",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-kafka-user-streaming-job",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-kafka-user-topic-job",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-producer",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-schema-registry",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-spark-worker",
@@ -121,6 +142,11 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-from-users-stream",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-to-kafka",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-to-zookeeper",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-user-airflow-to-kafka",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-user-producer-to-kafka",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-user-schema-registry-to-kafka",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-user-streaming-job-to-kafka",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy kafka-user-topic-job-to-kafka",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy producer-to-kafka",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy schema-registry-to-kafka",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy spark-master-from-spark-worker",
@@ -159,6 +185,12 @@ test.serial("staging stack: the exact resource set", async (t) => {
     "random:index/randomPassword:RandomPassword pipeline-airflow-jwt-secret",
     "random:index/randomPassword:RandomPassword pipeline-cassandra-admin-password",
     "random:index/randomPassword:RandomPassword pipeline-cassandra-app-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-admin-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-airflow-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-producer-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-schema-registry-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-streaming-job-password",
+    "random:index/randomPassword:RandomPassword pipeline-kafka-user-topic-job-password",
   ]);
 });
 
@@ -209,7 +241,9 @@ test.serial(
         'export KAFKA_ADVERTISED_LISTENERS="INTERNAL://kafka-${ORDINAL}.kafka-headless.data-pipeline-staging.svc.cluster.local:9092"',
       ),
     );
-    t.deepEqual(container.args, ["/etc/confluent/docker/run"]);
+    // The start-up shell execs the broker's own start script (the admin's SCRAM credential, then cp's run).
+    t.deepEqual(container.args.slice(0, 2), ["bash", "-c"]);
+    t.true(container.args[2].endsWith("exec /etc/confluent/docker/run"));
     t.is(
       podEnv(kafka)["KAFKA_ZOOKEEPER_CONNECT"],
       [0, 1, 2]
@@ -258,7 +292,7 @@ test.serial("Schema Registry, Control Center and the topic job find Kafka by Ser
   const registry = findResource(resources, ":Deployment", "schema-registry");
   t.is(
     podEnv(registry)["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"],
-    bootstrap.map((server) => `PLAINTEXT://${server}`).join(","),
+    bootstrap.map((server) => `SASL_PLAINTEXT://${server}`).join(","),
   );
   t.is(podEnv(registry)["SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR"], "3");
   const controlCenter = findResource(resources, ":Deployment", "control-center");
@@ -284,7 +318,8 @@ test.serial(
     deployStack(stackFileConfig("staging"));
     const resources = await settle();
     const workloads = resources.filter((resource) => /:(StatefulSet|Deployment|Job)$/.test(resource.type));
-    t.is(workloads.length, 16);
+    // 16, and the jobs of five Kafka principals (Control Center is off on staging).
+    t.is(workloads.length, 21);
     for (const workload of workloads) {
       const pod = workload.inputs.spec.template.spec;
       t.true(pod.securityContext.runAsNonRoot, workload.name);
