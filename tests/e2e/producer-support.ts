@@ -8,6 +8,7 @@ import { Kafka, logLevel } from "kafkajs";
 import type { ManagedProcess } from "../harness/lib";
 import { runDirectory, runLogDirectory, startJavaProcess } from "../harness/lib";
 import { brokerAnswers } from "../harness/services/kafka";
+import type { KafkaEndpoint } from "../harness/services/kafka";
 import { kafkaJvmFlags, kafkaRuntime, writeLog4jConfig } from "../harness/services/kafka-common";
 
 /** Every message of a topic, read from the beginning up to the high watermarks at call time. */
@@ -64,13 +65,14 @@ export function keysOf(messages: readonly KafkaMessage[]): string[] {
 
 /**
  * Stops the harness broker of `run` (SIGTERM: a controlled shutdown) and returns a function that
- * starts it again with the same configuration, port and data, resolving once it answers.
+ * starts it again with the same configuration, port and data, resolving once the admin logs in.
  */
 export async function stopBroker(
   run: string,
   broker: ManagedProcess,
-  bootstrap: string,
+  kafka: KafkaEndpoint,
 ): Promise<() => Promise<ManagedProcess>> {
+  const bootstrap = kafka.bootstrap;
   await broker.stop();
   return async () => {
     const stateDir = join(runDirectory(run), "kafka");
@@ -87,7 +89,7 @@ export async function stopBroker(
       jvmArgs: ["-Xmx512m", ...kafkaJvmFlags, writeLog4jConfig(stateDir)],
       args: [join(stateDir, "server.properties")],
       ports: [port],
-      readiness: () => brokerAnswers(bootstrap),
+      readiness: () => brokerAnswers(bootstrap, kafka.admin),
       readinessTimeoutMs: 90_000,
     });
   };

@@ -198,7 +198,7 @@ test.serial("the broker stopped for 10 s and restarted mid-run: exactly all ids,
       onLine: (line) => {
         if (restart === undefined && line.event === "progress" && Number(line.sent) >= 30_000) {
           restart = (async () => {
-            const start = await stopBroker(runId, broker, kafka.bootstrap);
+            const start = await stopBroker(runId, broker, kafka);
             await new Promise((resolve) => setTimeout(resolve, 10_000));
             restartedBroker = await start();
           })();
