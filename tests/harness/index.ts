@@ -24,7 +24,7 @@ export type { ServiceEndpoints, ServiceName } from "./catalog";
 export { cassandraClientOptions, createKeyspace } from "./services/cassandra";
 export type { CassandraEndpoint } from "./services/cassandra";
 export type { KafkaEndpoint } from "./services/kafka";
-export { credentialsOf, kafkaClientConfig, kafkajsSasl } from "./services/kafka-auth";
+export { credentialsOf, kafkaClientConfig, kafkajsSasl, pipelineAclInputs } from "./services/kafka-auth";
 export type { HarnessPrincipal, KafkaCredentials, KafkaSecurity } from "./services/kafka-auth";
 export type { SchemaRegistryEndpoint } from "./services/schema-registry";
 export type { SparkEndpoint } from "./services/spark";

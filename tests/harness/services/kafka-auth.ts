@@ -20,6 +20,7 @@ import {
 } from "kafkajs";
 import {
   adminPrincipal,
+  defaultJobGroupPrefix,
   brokerSecretProperties,
   brokerSecurityProperties,
   clientSecurityProperties,
@@ -103,6 +104,22 @@ export function kafkaClientConfig(
   principal: HarnessPrincipal,
 ): Pick<KafkaConfig, "brokers" | "sasl"> {
   return { brokers: [security.bootstrap], sasl: kafkajsSasl(credentialsOf(security, principal)) };
+}
+
+/**
+ * The ACL inputs of one test pipeline: its users topic, the DLQ the job derives from it by default
+ * (`{KAFKA_TOPIC}.dlq`, contracts/interfaces.ts), both managed, and the job's default group prefix.
+ */
+export function pipelineAclInputs(
+  usersTopic: string,
+  deadLetterTopic = `${usersTopic}.dlq`,
+): PipelineAclInputs {
+  return {
+    usersTopic,
+    deadLetterTopic,
+    managedTopics: [usersTopic, deadLetterTopic],
+    jobGroupPrefix: defaultJobGroupPrefix,
+  };
 }
 
 /** Kafka's command-line tools as the harness runs them: a JVM per command, output to the run's logs. */
@@ -261,19 +278,39 @@ export async function grantPipelineAcls(
   const acls = pipelineAcls(inputs);
   const work = principals.flatMap((principal) => acls[principal].map((rule) => ({ principal, rule })));
   await inParallel(work, 2, ({ principal, rule }) => addAcl(tools, security, principal, rule));
+  for (const principal of principals) await waitForAcls(security, principal, acls[principal]);
+}
+
+/**
+ * Adds `rules` for `principal` with `kafka-acls` as the admin, two JVMs at a time, and resolves
+ * once the broker's authorizer holds them all.
+ */
+export async function grantAcls(
+  tools: KafkaTools,
+  security: Pick<KafkaSecurity, "bootstrap" | "admin">,
+  principal: string,
+  rules: readonly AclRule[],
+): Promise<void> {
+  await inParallel(rules, 2, (rule) => addAcl(tools, security, principal, rule));
+  await waitForAcls(security, principal, rules);
+}
+
+async function waitForAcls(
+  security: Pick<KafkaSecurity, "bootstrap" | "admin">,
+  principal: string,
+  rules: readonly AclRule[],
+): Promise<void> {
   // The tool returns once the ACL is stored; the broker's authorizer learns it from ZooKeeper or the
   // metadata log a moment later. Its DescribeAcls answers from that same cache, so wait for it there.
   const deadline = Date.now() + 30_000;
-  for (const principal of principals) {
-    while (!(await aclsInEffect(security, principal, acls[principal]))) {
-      if (Date.now() > deadline) {
-        throw new HarnessError(
-          "kafka",
-          `the ACLs of ${principal} are not in effect 30 s after kafka-acls added them`,
-        );
-      }
-      await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
+  while (!(await aclsInEffect(security, principal, rules))) {
+    if (Date.now() > deadline) {
+      throw new HarnessError(
+        "kafka",
+        `the ACLs of ${principal} are not in effect 30 s after kafka-acls added them`,
+      );
     }
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
   }
 }
 
