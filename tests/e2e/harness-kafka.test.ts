@@ -5,6 +5,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { defaultJobGroupPrefix } from "../../components/kafka-security";
 import { kafkaClientConfig, pipelineAclInputs, startServices } from "../harness";
 import type { Harness, KafkaEndpoint } from "../harness";
+import { registryJournalTopic } from "../harness/services/schema-registry";
 
 /**
  * Grants the pipeline's ACLs for `topic`, produces `values` to it as the producer principal,
@@ -125,23 +126,41 @@ test.serial(
   },
 );
 
-test.serial("registers and fetches an Avro schema through the Confluent-compatible API", async (t) => {
-  const services = harness!;
-  t.regex(services.registry.url, /^http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7$/);
-  const registry = new SchemaRegistry({ host: services.registry.url });
-  const subject = `${services.uniqueName("users")}-value`;
-  const { id } = await registry.register(
-    { type: SchemaType.AVRO, schema: JSON.stringify(userSchema) },
-    { subject },
-  );
-  t.true(Number.isInteger(id));
-  t.is(await registry.getLatestSchemaId(subject), id);
-  const fetched = await registry.getSchema(id);
-  t.truthy(fetched);
-  const encoded = await registry.encode(id, { id: "u-1", age: 42 });
-  t.is(encoded[0], 0, "Confluent wire format starts with magic byte 0");
-  t.deepEqual({ ...(await registry.decode(encoded)) }, { id: "u-1", age: 42 });
-});
+/** Records in the registry's journal topic (read as the admin). */
+async function journalRecords(kafka: KafkaEndpoint): Promise<number> {
+  const admin = new Kafka({ ...kafkaClientConfig(kafka, "admin"), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(registryJournalTopic);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test.serial(
+  "registers and fetches an Avro schema through the Confluent-compatible API, stored in Kafka",
+  async (t) => {
+    const services = harness!;
+    t.regex(services.registry.url, /^http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7$/);
+    const journalBefore = await journalRecords(services.kafka);
+    const registry = new SchemaRegistry({ host: services.registry.url });
+    const subject = `${services.uniqueName("users")}-value`;
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(userSchema) },
+      { subject },
+    );
+    t.true(Number.isInteger(id));
+    t.is(await registry.getLatestSchemaId(subject), id);
+    const fetched = await registry.getSchema(id);
+    t.truthy(fetched);
+    const encoded = await registry.encode(id, { id: "u-1", age: 42 });
+    t.is(encoded[0], 0, "Confluent wire format starts with magic byte 0");
+    t.deepEqual({ ...(await registry.decode(encoded)) }, { id: "u-1", age: 42 });
+    // Written by the registry as the schema-registry principal (kafkasql storage, SASL/SCRAM).
+    t.true((await journalRecords(services.kafka)) > journalBefore);
+  },
+);
 
 test.serial("Avro records travel through Kafka and decode with the registry", async (t) => {
   const services = harness!;
