@@ -115,7 +115,12 @@ export function airflowEnvironment(
     AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: "True",
     ...airflowVariablesEnvironment({
       USERS_PIPELINE_SCHEDULE: settings.schedule,
-      AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(kafkaConnection(settings.bootstrapServers)),
+      // A secret: with Kafka authentication its extra holds `sasl.password` (contracts/interfaces.ts).
+      AIRFLOW_CONN_KAFKA_DEFAULT: secretValue(
+        secrets,
+        "kafka-connection",
+        JSON.stringify(kafkaConnection(settings.bootstrapServers)),
+      ),
       AIRFLOW_CONN_CASSANDRA_DEFAULT: secretValue(secrets, "cassandra-connection", cassandraSecret),
       AIRFLOW_VAR_USERS_TOPIC: settings.topic,
       AIRFLOW_VAR_PRODUCER_IMAGE: settings.producerImage,

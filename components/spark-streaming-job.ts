@@ -167,6 +167,8 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
       env: withResourceError(this, `Unable to create SparkStreamingJob ${name}: its environment`, () =>
         streamingJobEnvironment({
           KAFKA_BOOTSTRAP_SERVERS: args.kafka.bootstrapServers,
+          // The job's default is SASL_PLAINTEXT; plain until the job's credentials are wired in here.
+          KAFKA_SECURITY_PROTOCOL: "PLAINTEXT",
           KAFKA_TOPIC: args.topic.topicName,
           DLQ_TOPIC: this.deadLetterTopic,
           STARTING_OFFSETS: "earliest",

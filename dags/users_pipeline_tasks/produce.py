@@ -7,7 +7,16 @@
   capability-free security context.
 - local: the producer CLI (``AIRFLOW_VAR_PRODUCER_COMMAND``) as a child process of the task.
 
-The image, the record count and the ``PRODUCER_*`` environment are the same for all three.
+The image, the record count and the ``PRODUCER_*`` environment are the same for all three. So is
+the producer's Kafka login when one is configured, though each target hands it over its own way,
+never through a template (an operator's templated fields are rendered, values included, in the UI):
+
+- docker: ``PRODUCER_SASL_USERNAME``/``PRODUCER_SASL_PASSWORD`` from ``AIRFLOW_VAR_PRODUCER_SASL_USERNAME``
+  and ``AIRFLOW_VAR_PRODUCER_SASL_PASSWORD`` in DockerOperator's ``private_environment`` (not templated,
+  not rendered, not serialized with the DAG), the password registered with Airflow's secrets masker;
+- kubernetes: both from the Secret ``AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET`` names (keys ``username``
+  and ``password``) by secretKeyRef: the password never passes through Airflow;
+- local: both read when the task runs and put into the child's environment only (steps.produce_local).
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ from typing import Any
 
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import BaseOperator
+from airflow.sdk.log import mask_secret
 
-from users_pipeline_tasks.settings import PipelineSettings
+from users_pipeline_tasks.settings import PRODUCER_SASL_PASSWORD, PRODUCER_SASL_USERNAME, PipelineSettings
 from users_pipeline_tasks.steps import CHECK_TASK_ID, produce_local
 from users_pipeline_tasks.variables import airflow_key
 
@@ -33,6 +43,38 @@ def producer_container_env(settings: PipelineSettings) -> dict[str, str]:
     return {**settings.producer_env, "PRODUCER_COUNT": COUNT_TEMPLATE}
 
 
+def docker_private_environment(settings: PipelineSettings) -> dict[str, str]:
+    """The producer's login for DockerOperator's ``private_environment`` ({} without one)."""
+    login = settings.producer_login
+    if login is None:
+        return {}
+    mask_secret(login.password, "AIRFLOW_VAR_PRODUCER_SASL_PASSWORD")
+    return login.environment()
+
+
+def kubernetes_env_vars(settings: PipelineSettings) -> dict[str, str] | list[Any]:
+    """The pod's env: the templated ``PRODUCER_*`` values, plus the login by secretKeyRef when one is set.
+
+    Without a Secret it is the mapping as before; with one, a list of V1EnvVar (the operator renders
+    each one's ``value``; the two secret references have none).
+    """
+    environment = producer_container_env(settings)
+    secret = settings.producer_credentials_secret
+    if secret is None:
+        return environment
+    from kubernetes.client import models as k8s
+
+    def from_secret(name: str, key: str) -> k8s.V1EnvVar:
+        selector = k8s.V1SecretKeySelector(name=secret, key=key)
+        return k8s.V1EnvVar(name=name, value_from=k8s.V1EnvVarSource(secret_key_ref=selector))
+
+    return [
+        *(k8s.V1EnvVar(name=name, value=value) for name, value in environment.items()),
+        from_secret(PRODUCER_SASL_USERNAME, "username"),
+        from_secret(PRODUCER_SASL_PASSWORD, "password"),
+    ]
+
+
 def docker_produce(settings: PipelineSettings, **task_args: Any) -> BaseOperator:
     from airflow.providers.docker.operators.docker import DockerOperator
 
@@ -42,6 +84,7 @@ def docker_produce(settings: PipelineSettings, **task_args: Any) -> BaseOperator
         docker_url=settings.docker_url,
         network_mode=settings.docker_network,
         environment=producer_container_env(settings),
+        private_environment=docker_private_environment(settings),
         auto_remove="force",
         mount_tmp_dir=False,
         user=f"{PRODUCER_UID}:{PRODUCER_UID}",
@@ -67,7 +110,7 @@ def kubernetes_produce(settings: PipelineSettings, **task_args: Any) -> BaseOper
         service_account_name=settings.producer_service_account,
         automount_service_account_token=False,
         image=PRODUCER_IMAGE_TEMPLATE,
-        env_vars=producer_container_env(settings),
+        env_vars=kubernetes_env_vars(settings),
         in_cluster=True,
         get_logs=True,
         on_finish_action="delete_pod",

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, cast
 
@@ -27,6 +27,10 @@ KAFKA_CONN_ID = airflow_key("AIRFLOW_CONN_KAFKA_DEFAULT")
 CASSANDRA_CONN_ID = airflow_key("AIRFLOW_CONN_CASSANDRA_DEFAULT")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,47}$")
+# The producer's login variables (producer/src/options.ts); never taken from AIRFLOW_VAR_PRODUCER_ENV,
+# which is templated into the operator and rendered, password included, in the UI.
+PRODUCER_SASL_USERNAME = "PRODUCER_SASL_USERNAME"
+PRODUCER_SASL_PASSWORD = "PRODUCER_SASL_PASSWORD"
 
 
 class SettingsError(ValueError):
@@ -84,8 +88,64 @@ def producer_environment(text: str | None) -> dict[str, str]:
                 f"AIRFLOW_VAR_PRODUCER_ENV has {key!r}",
                 "Only PRODUCER_* variables are passed to the producer",
             )
+        if key in (PRODUCER_SASL_USERNAME, PRODUCER_SASL_PASSWORD):
+            # The value is not echoed: it may be the password.
+            raise _error(
+                f"AIRFLOW_VAR_PRODUCER_ENV has {key} (its values are rendered into the task's templates)",
+                "Set AIRFLOW_VAR_PRODUCER_SASL_USERNAME and AIRFLOW_VAR_PRODUCER_SASL_PASSWORD "
+                "(docker, local) or AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET (kubernetes) instead",
+            )
         environment[key] = str(value)
     return environment
+
+
+@dataclass(frozen=True)
+class ProducerLogin:
+    """The producer's SASL/SCRAM-SHA-512 login (docker and local targets); the repr hides the password."""
+
+    username: str
+    password: str = field(repr=False)
+
+    def environment(self) -> dict[str, str]:
+        """The producer's variables of this login (never a template: see the operators)."""
+        return {PRODUCER_SASL_USERNAME: self.username, PRODUCER_SASL_PASSWORD: self.password}
+
+
+def producer_login(username: str | None, password: str | None) -> ProducerLogin | None:
+    """The login of ``AIRFLOW_VAR_PRODUCER_SASL_USERNAME`` and ``..._PASSWORD``: both or neither."""
+    if not username and not password:
+        return None
+    if not username or not password:
+        missing = "AIRFLOW_VAR_PRODUCER_SASL_PASSWORD" if username else "AIRFLOW_VAR_PRODUCER_SASL_USERNAME"
+        raise _error(
+            f"{missing} is not set but its partner is",
+            "Set both AIRFLOW_VAR_PRODUCER_SASL_USERNAME and AIRFLOW_VAR_PRODUCER_SASL_PASSWORD, or neither "
+            "(no Kafka authentication)",
+        )
+    return ProducerLogin(username, password)
+
+
+def check_credential_source(target: str, values: Mapping[str, str]) -> None:
+    """Each target takes the producer's login from one place; a variable another target uses is refused.
+
+    kubernetes: the Secret of ``AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET`` (so the password never passes
+    through Airflow); docker and local: ``AIRFLOW_VAR_PRODUCER_SASL_USERNAME`` and ``..._PASSWORD``.
+    """
+    if target == "kubernetes":
+        for name in ("AIRFLOW_VAR_PRODUCER_SASL_USERNAME", "AIRFLOW_VAR_PRODUCER_SASL_PASSWORD"):
+            if values.get(name):
+                raise _error(
+                    f"{name} is set on target kubernetes, where the producer pod reads its login "
+                    "from a Secret",
+                    "Unset it and name the Secret (keys username, password) in "
+                    "AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET",
+                )
+    elif values.get("AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET"):
+        raise _error(
+            f"AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET is set on target {target}, "
+            "which has no Kubernetes Secrets",
+            "Unset it and set AIRFLOW_VAR_PRODUCER_SASL_USERNAME and AIRFLOW_VAR_PRODUCER_SASL_PASSWORD",
+        )
 
 
 def producer_command(text: str | None) -> list[str]:
@@ -118,6 +178,10 @@ class PipelineSettings:
     kubernetes_namespace: str | None
     producer_service_account: str | None
     producer_env: Mapping[str, str]
+    # The producer's login: docker (handed to the container outside every template), local (read
+    # again when the task runs), kubernetes (the Secret's name; the pod reads it by secretKeyRef).
+    producer_login: ProducerLogin | None
+    producer_credentials_secret: str | None
 
     @property
     def verify_execution_timeout(self) -> timedelta:
@@ -126,9 +190,15 @@ class PipelineSettings:
 
 
 def parse_time_values(env: Mapping[str, str]) -> dict[str, str]:
-    """The variables read at parse time: set (stripped) or default; enums and required ones checked."""
-    names = [name for name, entry in described().items() if "parse" in entry["readAt"]]
-    values = {name: env.get(name, "").strip() or default_text(name) for name in names}
+    """The variables read at parse time: set (stripped, a secret as given) or default; enums and
+    required ones checked."""
+    entries = {name: entry for name, entry in described().items() if "parse" in entry["readAt"]}
+    names = list(entries)
+    # A secret is taken as given (a password may start or end with a space); other values are stripped.
+    values = {
+        name: (raw if entries[name]["secret"] else raw.strip()) or default_text(name)
+        for name, raw in ((name, env.get(name, "")) for name in names)
+    }
     for name in names:
         allowed = descriptor(name)["values"]
         if allowed and values[name] not in allowed:
@@ -145,6 +215,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
     env = os.environ if environ is None else environ
     values = parse_time_values(env)
     target = cast(Target, values["AIRFLOW_VAR_PIPELINE_TARGET"])
+    check_credential_source(target, values)
     settings = PipelineSettings(
         target=target,
         schedule=values["USERS_PIPELINE_SCHEDULE"],
@@ -158,6 +229,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         kubernetes_namespace=values["AIRFLOW_VAR_KUBERNETES_NAMESPACE"] or None,
         producer_service_account=values["AIRFLOW_VAR_PRODUCER_SERVICE_ACCOUNT"] or None,
         producer_env=producer_environment(values["AIRFLOW_VAR_PRODUCER_ENV"]),
+        producer_login=producer_login(
+            values["AIRFLOW_VAR_PRODUCER_SASL_USERNAME"], values["AIRFLOW_VAR_PRODUCER_SASL_PASSWORD"]
+        ),
+        producer_credentials_secret=values["AIRFLOW_VAR_PRODUCER_CREDENTIALS_SECRET"] or None,
     )
     if target == "docker" and settings.docker_url.startswith("unix:"):
         raise _error(

@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 from airflow.providers.apache.kafka.hooks.client import KafkaAdminClientHook
 from airflow.sdk import BaseHook, Variable
 from airflow.sdk.exceptions import AirflowException
+from confluent_kafka import KafkaError, KafkaException
 
 from users_pipeline_tasks.cassandra import (
     DEFAULT_PORT,
@@ -29,12 +30,14 @@ from users_pipeline_tasks.cassandra import (
 from users_pipeline_tasks.settings import (
     CASSANDRA_CONN_ID,
     KAFKA_CONN_ID,
+    ProducerLogin,
     cql_identifier,
     integer_value,
     producer_command,
     producer_environment,
+    producer_login,
 )
-from users_pipeline_tasks.variables import airflow_key, default_text
+from users_pipeline_tasks.variables import airflow_key, default_text, described, descriptor
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +56,11 @@ class Baseline(TypedDict):
 
 
 def variable(name: str) -> str:
-    """The Airflow Variable of ``AIRFLOW_VAR_*`` ``name`` (stripped), else its default ("" when none)."""
+    """The Airflow Variable of ``AIRFLOW_VAR_*`` ``name`` (stripped unless secret), else its default ("" when
+    none). Airflow masks a secret's value in task logs (its key names a password)."""
     value = Variable.get(airflow_key(name), default=None)
-    text = "" if value is None else str(value).strip()
-    return text or default_text(name)
+    text = "" if value is None else str(value)
+    return (text if descriptor(name)["secret"] else text.strip()) or default_text(name)
 
 
 def integer_variable(name: str) -> int:
@@ -98,11 +102,59 @@ def cassandra_target() -> CassandraTarget:
     )
 
 
+class KafkaCheckHook(KafkaAdminClientHook):
+    """The admin client of ``kafka_default``, which keeps librdkafka's client errors.
+
+    The provider hands the connection's extra to confluent-kafka as it is, so its librdkafka keys
+    (``security.protocol``, ``sasl.mechanism``, ``sasl.username``, ``sasl.password``) log the check
+    in. A refused login may only show as a failed or timed-out metadata request; librdkafka reports
+    the refusal itself to ``error_cb``, which this hook records so the check can say what happened.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(kafka_config_id=KAFKA_CONN_ID)
+        self.client_errors: list[KafkaError] = []
+        self.username: str | None = None
+
+    def _get_client(self, config: dict[str, Any]) -> Any:
+        self.username = config.get("sasl.username")
+        if "error_cb" not in config:  # a callback of the connection's own stays
+            config = {**config, "error_cb": self.client_errors.append}
+        return super()._get_client(config)
+
+
+def refused_login(hook: KafkaCheckHook, admin: Any, error: KafkaException) -> str | None:
+    """librdkafka's reason when the brokers refused ``kafka_default``'s login, else None."""
+    admin.poll(0)  # serves the error callbacks queued while the request waited
+    errors = [*hook.client_errors, *(error.args[:1] if error.args else [])]
+    for candidate in reversed(errors):
+        if isinstance(candidate, KafkaError) and candidate.code() == KafkaError._AUTHENTICATION:
+            return str(candidate.str())
+    return None
+
+
 def check_topic(topic: str) -> None:
     """Fails unless the broker of ``kafka_default`` knows ``topic`` (the producer never creates it)."""
-    admin = KafkaAdminClientHook(kafka_config_id=KAFKA_CONN_ID).get_conn
-    metadata = admin.list_topics(topic=topic, timeout=TOPIC_TIMEOUT_SECONDS)
+    hook = KafkaCheckHook()
+    admin = hook.get_conn
+    try:
+        metadata = admin.list_topics(topic=topic, timeout=TOPIC_TIMEOUT_SECONDS)
+    except KafkaException as error:
+        reason = refused_login(hook, admin, error)
+        if reason is None:
+            raise
+        raise AirflowException(
+            f"Unable to check topic {topic}: Kafka refused the login of connection {KAFKA_CONN_ID} "
+            f"as {hook.username or '(no sasl.username)'}: {reason}. Check sasl.username and sasl.password "
+            "in its extra (AIRFLOW_CONN_KAFKA_DEFAULT)."
+        ) from error
     described = metadata.topics.get(topic)
+    problem = described.error if described is not None else None
+    if problem is not None and problem.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+        raise AirflowException(
+            f"Unable to use topic {topic}: {problem}. The principal of connection {KAFKA_CONN_ID} "
+            f"({hook.username or 'anonymous'}) needs Describe on it."
+        )
     if described is None or described.error is not None or not described.partitions:
         reason = described.error if described is not None else "not in the metadata"
         raise AirflowException(
@@ -141,12 +193,21 @@ def summary_of(stdout: str) -> dict[str, Any] | None:
 
 
 def local_producer_environment(
-    base: Mapping[str, str], producer_env: Mapping[str, str], count: int
+    base: Mapping[str, str],
+    producer_env: Mapping[str, str],
+    count: int,
+    login: ProducerLogin | None = None,
 ) -> dict[str, str]:
-    """The environment: Airflow's without its ``PRODUCER_*``, then the variable's, then the count."""
-    environment = {key: value for key, value in base.items() if not key.startswith("PRODUCER_")}
+    """The environment: Airflow's without its ``PRODUCER_*`` and without the secrets the DAG reads
+    (the producer gets no credential but its own), then the variable's, the count and the login."""
+    secrets = {name for name, entry in described().items() if entry["secret"]}
+    environment = {
+        key: value for key, value in base.items() if not key.startswith("PRODUCER_") and key not in secrets
+    }
     environment.update(producer_env)
     environment["PRODUCER_COUNT"] = str(count)
+    if login is not None:
+        environment.update(login.environment())
     return environment
 
 
@@ -206,7 +267,10 @@ def produce_local(ti: Any, timeout_seconds: float) -> dict[str, Any]:
     baseline = baseline_of(ti)
     command = producer_command(variable("AIRFLOW_VAR_PRODUCER_COMMAND"))
     producer_env = producer_environment(variable("AIRFLOW_VAR_PRODUCER_ENV"))
-    environment = local_producer_environment(os.environ, producer_env, baseline["count"])
+    login = producer_login(
+        variable("AIRFLOW_VAR_PRODUCER_SASL_USERNAME"), variable("AIRFLOW_VAR_PRODUCER_SASL_PASSWORD")
+    )
+    environment = local_producer_environment(os.environ, producer_env, baseline["count"], login)
     return run_local_producer(command, environment, baseline["count"], timeout_seconds)
 
 

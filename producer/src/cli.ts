@@ -2,18 +2,23 @@
 /**
  * The `producer` command: parses flags and PRODUCER_* variables, runs the producer, prints the
  * summary. Exit 0 when done or stopped by SIGINT/SIGTERM (after flushing), 1 on a runtime
- * failure (one clear line on stderr), 2 on bad usage.
+ * failure (one clear line on stderr), 2 on bad usage, 3 when Kafka refused the login or an ACL.
  */
 import type { ProducerOptions } from "./options";
 import { parseOptions, usage, UsageError } from "./options";
 import type { ProgressReporter } from "./progress";
 import { BarProgress, JsonLineProgress, writeJsonLine } from "./progress";
-import { ProducerError } from "./publisher";
+import { KafkaRefusedError, ProducerError } from "./publisher";
 import type { RunSummary } from "./run";
 import { runProducer } from "./run";
 
 /** Exit statuses of the CLI. */
-export const exitStatus = { done: 0, failure: 1, usage: 2 } as const;
+export const exitStatus = { done: 0, failure: 1, usage: 2, refused: 3 } as const;
+
+/** The exit status of a run that failed with `error`: 3 when Kafka refused the producer, else 1. */
+export function failureStatus(error: ProducerError): number {
+  return error instanceof KafkaRefusedError ? exitStatus.refused : exitStatus.failure;
+}
 
 function printSummary(summary: RunSummary, terminal: boolean): void {
   if (terminal) {
@@ -63,6 +68,7 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
       duration: options.duration,
       format: options.format,
       compression: options.compression,
+      sasl_username: options.sasl?.username ?? null,
     });
   }
   const log = terminal
@@ -81,7 +87,7 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
     const summary = (error as ProducerError & { summary?: RunSummary }).summary;
     if (summary !== undefined) printSummary(summary, terminal);
     process.stderr.write(`producer: ${error.message}\n`);
-    return exitStatus.failure;
+    return failureStatus(error);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

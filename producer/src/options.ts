@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { RecordFormat } from "./encoding";
-import type { CompressionName } from "./publisher";
+import type { CompressionName, SaslCredentials } from "./publisher";
 
 /** Everything a producer run needs, after flags and environment are merged and checked. */
 export interface ProducerOptions {
@@ -26,6 +26,11 @@ export interface ProducerOptions {
   readonly clientId: string;
   /** Retries while connecting at start. */
   readonly connectRetries: number;
+  /**
+   * SASL/SCRAM-SHA-512 login (`--sasl-username` or PRODUCER_SASL_USERNAME, and PRODUCER_SASL_PASSWORD).
+   * @default undefined: no authentication
+   */
+  readonly sasl?: SaslCredentials | undefined;
 }
 
 /** A bad flag or environment value: the CLI prints it with the usage and exits 2. */
@@ -50,10 +55,14 @@ Options (each also read from the environment variable in brackets; a flag wins):
   --compression none|gzip batch compression                             [PRODUCER_COMPRESSION] (none)
   --client-id NAME        Kafka client id                               [PRODUCER_CLIENT_ID] (data-pipeline-producer)
   --connect-retries N     retries when connecting at start              [PRODUCER_CONNECT_RETRIES] (5)
+  --sasl-username NAME    log in with SASL/SCRAM-SHA-512 as NAME        [PRODUCER_SASL_USERNAME]
+                          (the password only from PRODUCER_SASL_PASSWORD, never a flag: flags show in ps;
+                          set both or neither)
   --help                  print this help
 
 Exit status: 0 done (also after SIGINT/SIGTERM, once in-flight records are flushed),
-1 runtime failure (brokers unreachable, topic missing, send failed), 2 bad usage.`;
+1 runtime failure (brokers unreachable, topic missing, send failed), 2 bad usage,
+3 Kafka refused the producer (its login, or an ACL it lacks).`;
 
 const flagNames = [
   "brokers",
@@ -67,6 +76,7 @@ const flagNames = [
   "compression",
   "client-id",
   "connect-retries",
+  "sasl-username",
 ] as const;
 
 type FlagName = (typeof flagNames)[number];
@@ -99,6 +109,28 @@ function oneOf<T extends string>(flag: FlagName, text: string, allowed: readonly
   return text as T;
 }
 
+/** The environment variable of the SASL password (a password is never a flag: flags show in `ps`). */
+export const saslPasswordVariable = "PRODUCER_SASL_PASSWORD";
+
+/** The SCRAM login from `--sasl-username` (or its variable) and {@link saslPasswordVariable}. */
+function saslCredentials(
+  username: string | undefined,
+  password: string | undefined,
+): SaslCredentials | undefined {
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined) {
+    throw new UsageError(
+      `${saslPasswordVariable} is set without --sasl-username (or PRODUCER_SASL_USERNAME): set both or neither.`,
+    );
+  }
+  if (password === undefined) {
+    throw new UsageError(
+      `--sasl-username (or PRODUCER_SASL_USERNAME) needs ${saslPasswordVariable}: set both or neither.`,
+    );
+  }
+  return { mechanism: "scram-sha-512", username, password };
+}
+
 const brokerPattern = /^[A-Za-z0-9._-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
 
 /**
@@ -109,6 +141,12 @@ export function parseOptions(
   argv: readonly string[],
   environment: NodeJS.ProcessEnv,
 ): ProducerOptions | "help" {
+  const passwordFlag = argv.find((argument) => /^--sasl-password(=|$)/.test(argument));
+  if (passwordFlag !== undefined) {
+    throw new UsageError(
+      `--sasl-password is not a flag (the command line shows in ps): set ${saslPasswordVariable}.`,
+    );
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
     const parsed = parseArgs({
@@ -157,6 +195,8 @@ export function parseOptions(
     throw new UsageError(`--schema-registry must be an http(s) URL, got "${schemaRegistry}".`);
   }
   const seedText = get("seed");
+  const password = environment[saslPasswordVariable];
+  const sasl = saslCredentials(get("sasl-username"), password === "" ? undefined : password);
   return {
     brokers,
     topic,
@@ -172,5 +212,6 @@ export function parseOptions(
     compression: oneOf<CompressionName>("compression", get("compression") ?? "none", ["none", "gzip"]),
     clientId: get("client-id") ?? "data-pipeline-producer",
     connectRetries: number("connect-retries", get("connect-retries") ?? "5", { integer: true, maximum: 100 }),
+    sasl,
   };
 }

@@ -103,6 +103,7 @@ export async function runProducer(options: ProducerOptions, context: RunContext)
     clientId: options.clientId,
     compression: options.compression,
     connectRetries: options.connectRetries,
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
     ...(context.log === undefined ? {} : { log: context.log }),
   });
   const partitions = await publisher.connect();

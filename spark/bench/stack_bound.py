@@ -34,6 +34,7 @@ from users_stream.config import load_config
 from users_stream.contract import field_kinds, load_contract_schema
 from users_stream.decode import DecoderSettings
 from users_stream.job import decode_frame, job_session
+from users_stream.kafka_security import kafka_client_options
 
 PROCESS_KINDS = (
     ("CassandraDaemon", "cassandra"),
@@ -107,7 +108,8 @@ def main() -> int:
     )
     kafka = (
         spark.read.format("kafka")
-        .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
+        .options(**kafka_client_options(config.kafka_bootstrap_servers, config.kafka_login))
+        .option("groupIdPrefix", config.kafka_group_id_prefix)
         .option("subscribe", config.topic)
         .option("startingOffsets", "earliest")
         .option("endingOffsets", "latest")

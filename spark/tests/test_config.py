@@ -12,6 +12,9 @@ from users_stream.config import ConfigError, load_config
 
 BASE = {
     "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+    # Kafka authentication is on by default (KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT).
+    "KAFKA_SASL_USERNAME": "streaming-job",
+    "KAFKA_SASL_PASSWORD": "job-password",
     "CASSANDRA_HOSTS": "cassandra-0, cassandra-1",
     "CHECKPOINT_DIR": "/checkpoints/users",
 }
@@ -31,6 +34,8 @@ def test_defaults() -> None:
     assert config.cassandra.local_dc == "datacenter1"
     assert (config.cassandra.keyspace, config.cassandra.table) == ("pipeline", "users")
     assert config.cassandra.username is None
+    assert config.kafka_security_protocol == "SASL_PLAINTEXT"
+    assert config.kafka_group_id_prefix == "users-stream"
     assert (config.batch_retry_seconds, config.batch_attempt_timeout_seconds) == (600, 300)
 
 
@@ -55,7 +60,10 @@ def test_everything_from_the_environment() -> None:
     assert config.record_format == "avro"
     assert config.schema_registry_url == "http://registry:8081"
     assert config.cassandra.password == "secret"
-    assert "secret" not in repr(config)
+    assert config.kafka_login is not None and config.kafka_login.password == "job-password"
+    for text in (repr(config), str(config)):
+        assert "secret" not in text
+        assert "job-password" not in text
 
 
 @pytest.mark.parametrize("name", sorted(BASE))
@@ -92,7 +100,12 @@ def test_main_exits_2_with_one_line() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "users_stream"],
         cwd=SPARK_DIR,
-        env={"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "CASSANDRA_HOSTS": "c"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+            "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+            "CASSANDRA_HOSTS": "c",
+        },
         capture_output=True,
         text=True,
         timeout=60,

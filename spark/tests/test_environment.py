@@ -25,6 +25,8 @@ from users_stream.config import (
 
 BASE = {
     "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+    "KAFKA_SASL_USERNAME": "streaming-job",
+    "KAFKA_SASL_PASSWORD": "pw",
     "CASSANDRA_HOSTS": "cassandra-0",
     "CHECKPOINT_DIR": "/checkpoints/users",
 }
@@ -82,6 +84,8 @@ def test_the_loaded_defaults_are_those_of_the_json() -> None:
     variables = job_variables()
     config = load_config(BASE)
     read = {
+        "KAFKA_SECURITY_PROTOCOL": config.kafka_security_protocol,
+        "KAFKA_GROUP_ID_PREFIX": config.kafka_group_id_prefix,
         "KAFKA_TOPIC": config.topic,
         "STARTING_OFFSETS": config.starting_offsets,
         "MAX_OFFSETS_PER_TRIGGER": config.max_offsets_per_trigger,

@@ -179,6 +179,7 @@ def local_config(tmp_path: Path) -> JobConfig:
     return load_config(
         {
             "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9",
+            "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
             "CHECKPOINT_DIR": str(tmp_path / "checkpoint"),
             "CASSANDRA_HOSTS": "127.0.0.1",
             "DLQ_TOPIC": "users.dlq",

@@ -346,6 +346,7 @@ class FakeFrame:
 def writer_for(kinds: dict[str, str], contract: dict[str, Any], **overrides: Any) -> BatchWriter:
     base = {
         "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+        "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
         "CHECKPOINT_DIR": "/tmp/checkpoint",
         "CASSANDRA_HOSTS": "cassandra-0",
     }

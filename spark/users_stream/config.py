@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import artifact_path
+from .kafka_security import KafkaLogin
 
 ENVIRONMENT_FILE = "spark-job.environment.json"
 EXIT_CONFIG = 2
@@ -92,7 +93,8 @@ class EnvironmentReader:
         raw = self.env.get(name, "")
         value = raw if variable.secret else raw.strip()
         if variable.type == "enum":
-            value = value.lower()
+            # Any case is accepted; the value is the descriptor's own spelling (json, SASL_PLAINTEXT).
+            value = next((allowed for allowed in variable.values if allowed.lower() == value.lower()), value)
         if value:
             return value
         if variable.required or self._required_by_another(variable):
@@ -173,9 +175,11 @@ class CassandraSettings:
 
 @dataclass(frozen=True)
 class JobConfig:
-    """Everything the job reads from the environment."""
+    """Everything the job reads from the environment (its repr leaves out every password)."""
 
     kafka_bootstrap_servers: str
+    kafka_login: KafkaLogin | None
+    kafka_group_id_prefix: str
     checkpoint_dir: str
     cassandra: CassandraSettings
     topic: str
@@ -189,6 +193,11 @@ class JobConfig:
     batch_retry_seconds: int
     batch_attempt_timeout_seconds: int
     min_partitions: int | None
+
+    @property
+    def kafka_security_protocol(self) -> str:
+        """``KAFKA_SECURITY_PROTOCOL``: SASL_PLAINTEXT with a login, else PLAINTEXT."""
+        return "PLAINTEXT" if self.kafka_login is None else "SASL_PLAINTEXT"
 
 
 _identifier = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -221,12 +230,30 @@ def _cassandra(read: EnvironmentReader) -> CassandraSettings:
     )
 
 
+def _kafka_login(read: EnvironmentReader) -> KafkaLogin | None:
+    """The SCRAM login for SASL_PLAINTEXT (both variables required), None for PLAINTEXT (neither set)."""
+    protocol = read.choice("KAFKA_SECURITY_PROTOCOL")
+    if protocol == "PLAINTEXT":
+        for name in ("KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"):
+            if read.text(name) is not None:
+                raise ConfigError(
+                    f"environment variable {name} is set but KAFKA_SECURITY_PROTOCOL=PLAINTEXT sends no "
+                    "login; set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or unset it"
+                )
+        return None
+    return KafkaLogin(
+        username=read.required_text("KAFKA_SASL_USERNAME"),
+        password=read.required_text("KAFKA_SASL_PASSWORD"),
+    )
+
+
 def load_config(
     env: Mapping[str, str] | None = None, variables: Mapping[str, Variable] | None = None
 ) -> JobConfig:
     """Reads the job settings from `env` (default: os.environ); raises ConfigError on the first problem."""
     read = EnvironmentReader(os.environ if env is None else env, variables or job_variables())
     bootstrap = read.required_text("KAFKA_BOOTSTRAP_SERVERS")
+    kafka_login = _kafka_login(read)
     cassandra = _cassandra(read)
     checkpoint_dir = read.required_text("CHECKPOINT_DIR")
     record_format = read.choice("RECORD_FORMAT")
@@ -238,6 +265,8 @@ def load_config(
         )
     return JobConfig(
         kafka_bootstrap_servers=bootstrap,
+        kafka_login=kafka_login,
+        kafka_group_id_prefix=read.required_text("KAFKA_GROUP_ID_PREFIX"),
         checkpoint_dir=checkpoint_dir,
         cassandra=cassandra,
         topic=read.required_text("KAFKA_TOPIC"),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .config import EXIT_CONFIG, ConfigError, JobConfig, load_config
 from .contract import field_kinds, load_contract_schema
 from .decode import DecoderSettings, decode_arrow_batches
+from .kafka_security import error_text, kafka_client_options, kafka_refusal, login_text, refusal_message
 from .quarantine import PoisonSuspected, isolate_poison, positions_filter, source_letters
 from .resilience import (
     AttemptWatchdog,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("users_stream")
 
 EXIT_FAILED = 1
+# Kafka refused the job's login or its principal lacks an ACL: a restart alone will not help.
+EXIT_KAFKA_REFUSED = 3
 
 # The connector caches one session per distinct connection setting; after a failed attempt the
 # job bumps this (harmless) setting by 1 ms so that the retry opens a brand-new session.
@@ -101,6 +104,33 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
         conf["spark.cassandra.auth.username"] = cassandra.username
         conf["spark.cassandra.auth.password"] = cassandra.password
     return conf
+
+
+def source_options(config: JobConfig) -> dict[str, str]:
+    """The Kafka source's options: the client's (brokers, login), the topic, offsets, group prefix."""
+    options = {
+        **kafka_client_options(config.kafka_bootstrap_servers, config.kafka_login),
+        "subscribe": config.topic,
+        "startingOffsets": config.starting_offsets,
+        "maxOffsetsPerTrigger": str(config.max_offsets_per_trigger),
+        "failOnDataLoss": "true",
+        # Spark names its consumer groups <prefix>-<query>-...; the job's ACLs allow this prefix only.
+        "groupIdPrefix": config.kafka_group_id_prefix,
+    }
+    if config.min_partitions:
+        options["minPartitions"] = str(config.min_partitions)
+    return options
+
+
+def dead_letter_options(config: JobConfig) -> dict[str, str]:
+    """The dead-letter sink's options: the client's (brokers, login), idempotent acks=all, the topic."""
+    return {
+        **kafka_client_options(config.kafka_bootstrap_servers, config.kafka_login),
+        "kafka.acks": "all",
+        "kafka.enable.idempotence": "true",
+        "kafka.max.request.size": str(DEAD_LETTER_MAX_REQUEST_BYTES),
+        "topic": config.dlq_topic,
+    }
 
 
 def is_local_path(location: str) -> bool:
@@ -353,6 +383,11 @@ class BatchWriter:
                 return
             except Exception as error:
                 summary = failure_summary(error)
+                if kafka_refusal(summary, error_text(error)) is not None:
+                    # Wrong credentials or a missing ACL (the dead-letter sink's): neither an outage
+                    # to wait out nor a poison record to quarantine. The query fails; main says why.
+                    log.error("%s: attempt %d failed: Kafka refused the job: %s", label, attempt, summary)
+                    raise
                 if not self._attempt_cancelled and self.services_answer():
                     failures_while_answering += 1
                     if failures_while_answering >= poison_after:
@@ -531,15 +566,7 @@ class BatchWriter:
 
     def _send_dead_letters(self, letters: DataFrame) -> None:
         """Writes DLQ messages (key, value, headers) to the dead-letter topic."""
-        (
-            letters.write.format("kafka")
-            .option("kafka.bootstrap.servers", self.config.kafka_bootstrap_servers)
-            .option("kafka.acks", "all")
-            .option("kafka.enable.idempotence", "true")
-            .option("kafka.max.request.size", str(DEAD_LETTER_MAX_REQUEST_BYTES))
-            .option("topic", self.config.dlq_topic)
-            .save()
-        )
+        letters.write.format("kafka").options(**dead_letter_options(self.config)).save()
 
     def _write(self, frame: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
@@ -587,18 +614,10 @@ def build_query(spark: SparkSession, config: JobConfig) -> Any:
         max_record_bytes=config.max_record_bytes,
         schema_registry_url=config.schema_registry_url,
     )
-    reader = (
-        spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", config.kafka_bootstrap_servers)
-        .option("subscribe", config.topic)
-        .option("startingOffsets", config.starting_offsets)
-        .option("maxOffsetsPerTrigger", str(config.max_offsets_per_trigger))
-        .option("failOnDataLoss", "true")
-    )
-    if config.min_partitions:
-        reader = reader.option("minPartitions", str(config.min_partitions))
     return (
-        reader.load()
+        spark.readStream.format("kafka")
+        .options(**source_options(config))
+        .load()
         .writeStream.queryName(f"users_stream[{config.topic}]")
         .foreachBatch(BatchWriter(config, contract, settings))
         .option("checkpointLocation", config.checkpoint_dir)
@@ -656,10 +675,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     spark = job_session(config, f"users-stream-{config.topic}")
     log.info(
-        "reading %s (%s) from %s into %s.%s; dead letters to %s; checkpoint %s; trigger %s; max %d offsets",
+        "reading %s (%s) from %s %s into %s.%s; dead letters to %s; checkpoint %s; trigger %s; "
+        "max %d offsets",
         config.topic,
         config.record_format,
         config.kafka_bootstrap_servers,
+        login_text(config.kafka_login),
         config.cassandra.keyspace,
         config.cassandra.table,
         config.dlq_topic,
@@ -671,6 +692,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         query.awaitTermination()
     except Exception as error:  # noqa: BLE001 - report the failure in one line, exit non-zero
-        log.error("query failed: %s", failure_summary(error, limit=500))
+        summary = failure_summary(error, limit=500)
+        refusal = kafka_refusal(summary, error_text(error))
+        if refusal is not None:
+            log.error(
+                "query failed: %s",
+                refusal_message(refusal, config.kafka_bootstrap_servers, config.kafka_login, summary),
+            )
+            return EXIT_KAFKA_REFUSED
+        log.error("query failed: %s", summary)
         return EXIT_FAILED
     return 0

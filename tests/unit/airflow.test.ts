@@ -121,6 +121,7 @@ test.serial(
       "database-url",
       "fernet-key",
       "jwt-secret",
+      "kafka-connection",
     ]);
     const scheduler = findResource(resources, ":Deployment", "airflow-scheduler");
     t.is(podSpecOf(scheduler).serviceAccountName, "pod-launcher");

@@ -7,6 +7,7 @@ import test from "ava";
 import * as prettier from "prettier";
 import type { AirflowVariablesValues, StreamingJobEnvironmentValues } from "../../components";
 import { airflowVariablesEnvironment, streamingJobEnvironment } from "../../components";
+import { defaultJobGroupPrefix } from "../../components/kafka-security";
 import {
   descriptorsJson,
   interfaceArtifacts,
@@ -29,9 +30,11 @@ const lists: Record<string, readonly VariableDescriptor[]> = {
   airflowVariables,
 };
 
-/** What the SparkStreamingJob component gives, minimal. */
+/** What the SparkStreamingJob component gives, minimal (Kafka authentication on: the default). */
 const job: StreamingJobEnvironmentValues = {
   KAFKA_BOOTSTRAP_SERVERS: "kafka-0:9092",
+  KAFKA_SASL_USERNAME: "streaming-job",
+  KAFKA_SASL_PASSWORD: { secret: { secretName: "kafka-user-streaming-job", key: "password", value: "pw" } },
   CASSANDRA_HOSTS: "cassandra-0",
   CASSANDRA_USERNAME: "pipeline",
   CASSANDRA_PASSWORD: { secret: { secretName: "cassandra", key: "app-password", value: "pw" } },
@@ -42,7 +45,7 @@ const job: StreamingJobEnvironmentValues = {
 
 /** What the Airflow component gives, minimal. */
 const dag: AirflowVariablesValues = {
-  AIRFLOW_CONN_KAFKA_DEFAULT: "{}",
+  AIRFLOW_CONN_KAFKA_DEFAULT: { secret: { secretName: "airflow", key: "kafka-connection", value: "{}" } },
   AIRFLOW_CONN_CASSANDRA_DEFAULT: {
     secret: { secretName: "airflow", key: "cassandra-connection", value: "{}" },
   },
@@ -111,6 +114,8 @@ test("environmentOf: descriptor order, integers as text, absent optional variabl
   });
   t.deepEqual(Object.keys(environment), [
     "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_SASL_USERNAME",
+    "KAFKA_SASL_PASSWORD",
     "KAFKA_TOPIC",
     "MAX_OFFSETS_PER_TRIGGER",
     "CASSANDRA_HOSTS",
@@ -158,7 +163,52 @@ test("environmentOf: required-when, enum values and empty text are refused", (t)
   });
 });
 
+test("Kafka authentication: SASL_PLAINTEXT by default, which needs the job's username and password", (t) => {
+  t.is(defaultOf(sparkJobVariables, "KAFKA_SECURITY_PROTOCOL"), "SASL_PLAINTEXT");
+  const { KAFKA_SASL_USERNAME: _username, KAFKA_SASL_PASSWORD: _password, ...anonymous } = job;
+  const error = t.throws(() => streamingJobEnvironment(anonymous));
+  t.regex(error?.message ?? "", /^KAFKA_SASL_USERNAME is required \(the job's Kafka principal/);
+  t.regex(error?.message ?? "", /; KAFKA_SASL_PASSWORD is required/);
+  t.throws(() => streamingJobEnvironment({ ...anonymous, KAFKA_SECURITY_PROTOCOL: "SASL_PLAINTEXT" }), {
+    message: /KAFKA_SASL_USERNAME is required/,
+  });
+  const plain = streamingJobEnvironment({ ...anonymous, KAFKA_SECURITY_PROTOCOL: "PLAINTEXT" });
+  t.is(plain["KAFKA_SECURITY_PROTOCOL"], "PLAINTEXT");
+  t.false("KAFKA_SASL_USERNAME" in plain);
+  const ssl = { ...job, KAFKA_SECURITY_PROTOCOL: "SSL" } as unknown as StreamingJobEnvironmentValues;
+  t.throws(() => streamingJobEnvironment(ssl), {
+    message: /KAFKA_SECURITY_PROTOCOL "SSL" is not one of PLAINTEXT, SASL_PLAINTEXT/,
+  });
+});
+
+test("the job's group id prefix is the one its ACLs name (components/kafka-security.ts)", (t) => {
+  // contracts/ sits below components/, so the default is written here and checked against theirs.
+  t.is(defaultOf(sparkJobVariables, "KAFKA_GROUP_ID_PREFIX"), defaultJobGroupPrefix);
+});
+
+test("kafka_default's doc names the librdkafka keys the DAG's Kafka check authenticates with", (t) => {
+  const connection = airflowVariables.find((descriptor) => descriptor.name === "AIRFLOW_CONN_KAFKA_DEFAULT");
+  for (const key of [
+    "bootstrap.servers",
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.username",
+    "sasl.password",
+  ])
+    t.true(connection?.doc.includes(`\`${key}\``), key);
+  t.true(connection?.secret);
+});
+
 test("a component passes every secret variable as a secret reference", (t) => {
+  t.throws(() => streamingJobEnvironment({ ...job, KAFKA_SASL_PASSWORD: "plain" }), {
+    message: /^KAFKA_SASL_PASSWORD must be given as a secret reference/,
+  });
+  t.throws(() => airflowVariablesEnvironment({ ...dag, AIRFLOW_CONN_KAFKA_DEFAULT: "{}" }), {
+    message: /^AIRFLOW_CONN_KAFKA_DEFAULT must be given as a secret reference/,
+  });
+  t.throws(() => airflowVariablesEnvironment({ ...dag, AIRFLOW_VAR_PRODUCER_SASL_PASSWORD: "plain" }), {
+    message: /^AIRFLOW_VAR_PRODUCER_SASL_PASSWORD must be given as a secret reference/,
+  });
   t.throws(() => streamingJobEnvironment({ ...job, CASSANDRA_PASSWORD: "plain" }), {
     message: /^CASSANDRA_PASSWORD must be given as a secret reference/,
   });
@@ -187,11 +237,17 @@ test("misspelt, missing or mistyped variables do not compile", (t) => {
 test("the e2e builders: the job alone (no submit.sh variables), overrides given as text", (t) => {
   const jobAlone = readBy(sparkJobVariables, "job");
   t.false(jobAlone.some((descriptor) => descriptor.name.startsWith("SPARK_")));
-  const base = { KAFKA_BOOTSTRAP_SERVERS: "k:9092", CASSANDRA_HOSTS: "c", CHECKPOINT_DIR: "/tmp/c" };
+  const base = {
+    KAFKA_BOOTSTRAP_SERVERS: "k:9092",
+    KAFKA_SECURITY_PROTOCOL: "PLAINTEXT",
+    CASSANDRA_HOSTS: "c",
+    CHECKPOINT_DIR: "/tmp/c",
+  } as const;
   t.deepEqual(
     environmentOf(jobAlone, { ...base, ...valuesFromText(jobAlone, { MAX_OFFSETS_PER_TRIGGER: "2500" }) }),
     {
       KAFKA_BOOTSTRAP_SERVERS: "k:9092",
+      KAFKA_SECURITY_PROTOCOL: "PLAINTEXT",
       MAX_OFFSETS_PER_TRIGGER: "2500",
       CASSANDRA_HOSTS: "c",
       CHECKPOINT_DIR: "/tmp/c",

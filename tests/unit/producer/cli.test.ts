@@ -18,6 +18,7 @@ test("parseOptions: defaults, flags and PRODUCER_* variables (a flag wins)", (t)
     compression: "none",
     clientId: "data-pipeline-producer",
     connectRetries: 5,
+    sasl: undefined,
   });
   const options = parseOptions(["--count", "5", "--format", "avro"], {
     PRODUCER_BROKERS: "kafka:9092, kafka-2:9092",
