@@ -17,14 +17,16 @@ import {
 } from "./lib";
 import type { ManagedProcess, ServiceContext, ServiceModule, ServiceOptions, StartedService } from "./lib";
 import type { KafkaSecurity } from "./services/kafka-auth";
-import { grantPipelineAcls, kafkaClientConfig, kafkaToolsOf } from "./services/kafka-auth";
+import { grantPipelineAcls } from "./services/kafka-acls";
+import { kafkaClientConfig, kafkaToolsOf } from "./services/kafka-auth";
 
 export { isServiceName, serviceCatalog } from "./catalog";
 export type { ServiceEndpoints, ServiceName } from "./catalog";
 export { cassandraClientOptions, createKeyspace } from "./services/cassandra";
 export type { CassandraEndpoint } from "./services/cassandra";
 export type { KafkaEndpoint } from "./services/kafka";
-export { credentialsOf, kafkaClientConfig, kafkajsSasl, pipelineAclInputs } from "./services/kafka-auth";
+export { credentialsOf, kafkaClientConfig, kafkajsSasl } from "./services/kafka-auth";
+export { pipelineAclInputs } from "./services/kafka-acls";
 export type { HarnessPrincipal, KafkaCredentials, KafkaSecurity } from "./services/kafka-auth";
 export type { SchemaRegistryEndpoint } from "./services/schema-registry";
 export type { SparkEndpoint } from "./services/spark";

@@ -11,7 +11,8 @@ import {
   startJavaProcess,
 } from "../lib";
 import type { KafkaEndpoint } from "./kafka";
-import { grantAcls, kafkaToolsOf, pipelineAclInputs } from "./kafka-auth";
+import { grantAcls, pipelineAclInputs } from "./kafka-acls";
+import { kafkaToolsOf } from "./kafka-auth";
 
 /** Where the Schema-Registry-compatible server listens (no credentials on its HTTP API). */
 export interface SchemaRegistryEndpoint {
