@@ -27,7 +27,8 @@ _CQL_OPCODE_SUPPORTED = 0x06
 # A Kafka ApiVersions request, version 0 (api key 18), correlation id 0x5eed, null client id. Every
 # broker since 0.10 answers it before any authentication; the answer echoes the correlation id. On a
 # SASL_PLAINTEXT listener too: the broker's SaslServerAuthenticator accepts ApiVersions (and
-# SaslHandshake) before the login (KIP-43), so the probe needs no credentials and sends none.
+# SaslHandshake) before the login (KIP-43), so the probe needs no credentials and sends none
+# (checked against a Kafka 3.9.1 SCRAM-SHA-512 listener).
 _KAFKA_CORRELATION_ID = 0x5EED
 _KAFKA_API_VERSIONS_V0 = struct.pack(">hhih", 18, 0, _KAFKA_CORRELATION_ID, -1)
 KAFKA_API_VERSIONS_REQUEST = struct.pack(">i", len(_KAFKA_API_VERSIONS_V0)) + _KAFKA_API_VERSIONS_V0
