@@ -40,6 +40,7 @@ import { startServices } from "../tests/harness";
 import { cassandraClientOptions } from "../tests/harness/services/cassandra";
 import type { CassandraEndpoint } from "../tests/harness/services/cassandra";
 import { runCli } from "../tests/unit/producer/cli-runner";
+import { producerLogin } from "../tests/e2e/producer-support";
 import { cpuSnapshot, cpuUse } from "./proc-cpu";
 import type { CpuSnapshot } from "./proc-cpu";
 import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
           ["--brokers", harness.kafka.bootstrap, "--topic", topic],
           ["--count", String(count), "--rate", String(recordsPerSecond)],
         ].flat(),
-        {},
+        producerLogin(harness.kafka),
         { timeoutMs: 30 * 60_000 },
       );
       if (run.status !== 0) throw new Error(`producer failed: ${run.stderr}`);

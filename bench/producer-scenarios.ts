@@ -3,14 +3,19 @@
  * {@link Measurement}.
  */
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { clientSecurityProperties } from "../components/kafka-security";
 import type { EncodedBatch } from "../producer/src/batch-encoder";
 import { InlineBatchSource } from "../producer/src/batch-source";
 import type { RecordFormat } from "../producer/src/encoding";
 import { JsonLineProgress } from "../producer/src/progress";
 import type { RunSummary } from "../producer/src/run";
 import { batchRecordsFor, runProducer } from "../producer/src/run";
-import { kafkaRuntime } from "../tests/harness/services/kafka-common";
+import type { KafkaCredentials } from "../tests/harness";
+import { kafkaRuntime, writeProperties } from "../tests/harness/services/kafka-common";
 import { runCli } from "../tests/unit/producer/cli-runner";
 
 const execFileAsync = promisify(execFile);
@@ -31,6 +36,8 @@ export interface Measurement {
 /** Where and how much a scenario produces. */
 export interface Target {
   readonly bootstrap: string;
+  /** The producer principal's SASL/SCRAM login (the harness broker requires one). */
+  readonly login: KafkaCredentials;
   readonly topic: string;
   readonly records: number;
   readonly registryUrl?: string;
@@ -53,7 +60,10 @@ export async function cliScenario(target: Target, format: RecordFormat): Promise
   const args = ["--brokers", target.bootstrap, "--topic", target.topic, "--count", String(target.records)];
   args.push("--format", format, "--seed", "7");
   if (target.registryUrl !== undefined) args.push("--schema-registry", target.registryUrl);
-  const run = await runCli(args, {});
+  const run = await runCli(args, {
+    PRODUCER_SASL_USERNAME: target.login.username,
+    PRODUCER_SASL_PASSWORD: target.login.password,
+  });
   if (run.status !== 0 || run.summary === undefined) throw new Error(`producer CLI failed: ${run.stderr}`);
   return measurement(run.summary as unknown as RunSummary);
 }
@@ -102,6 +112,7 @@ export async function publishScenario(
       compression: "none",
       clientId: "bench-producer",
       connectRetries: 5,
+      sasl: { mechanism: "scram-sha-512", username: target.login.username, password: target.login.password },
     },
     {
       progress: new JsonLineProgress(process.stderr, 3_600),
@@ -114,6 +125,9 @@ export async function publishScenario(
 /** Kafka's own ProducerPerformance (kafka-tools from the harness classpath), acks=all, idempotent. */
 export async function producerPerformanceScenario(target: Target, recordSize: number): Promise<Measurement> {
   const { classpath, java } = await kafkaRuntime("bench");
+  // The login goes in a file: --producer-props splits each value at "=", which a JAAS config holds.
+  const config = join(mkdtempSync(join(tmpdir(), "bench-producer-")), "producer.properties");
+  writeProperties(config, clientSecurityProperties(target.login.username, target.login.password));
   const { stdout } = await execFileAsync(
     java.executable,
     [
@@ -134,6 +148,8 @@ export async function producerPerformanceScenario(target: Target, recordSize: nu
       `bootstrap.servers=${target.bootstrap}`,
       "acks=all",
       "enable.idempotence=true",
+      "--producer.config",
+      config,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   );

@@ -17,7 +17,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { userAvroSchema } from "../contracts/users";
-import { startServices } from "../tests/harness";
+import { pipelineAclInputs, startServices } from "../tests/harness";
 import type { Measurement, Target } from "./producer-scenarios";
 import { cliScenario, pregenerate, producerPerformanceScenario, publishScenario } from "./producer-scenarios";
 
@@ -53,8 +53,10 @@ async function main(): Promise<void> {
     const target = async (name: string, count = records): Promise<Target> => {
       const topic = harness.uniqueName(name);
       await harness.createTopic(topic, partitions);
+      await harness.grant("producer", pipelineAclInputs(topic));
       return {
         bootstrap: harness.kafka.bootstrap,
+        login: harness.kafka.principals.producer,
         topic,
         records: count,
         ...(registryUrl === undefined ? {} : { registryUrl }),

@@ -1,18 +1,37 @@
 /**
  * The users_pipeline DAG's connections for the harness' services, shared by the e2e DAG run and the
- * Airflow image test: the same JSON the Airflow component writes (components/airflow-environment.ts).
+ * Airflow image test: the same JSON the Airflow component writes (components/airflow-environment.ts),
+ * with the `airflow` principal's SASL/SCRAM login in kafka_default's extra (librdkafka keys).
  */
 import { cassandraConnection, kafkaConnection } from "../../components/airflow-environment";
+import { scramMechanism } from "../../components/kafka-security";
+import type { KafkaSecurity } from "../harness";
 import type { CassandraEndpoint } from "../harness/services/cassandra";
 
-/** `AIRFLOW_CONN_KAFKA_DEFAULT` and `AIRFLOW_CONN_CASSANDRA_DEFAULT` for `bootstrap` and `cassandra`. */
+/** kafka_default logged in as `airflow`: the component's connection plus the librdkafka login keys. */
+export function harnessKafkaConnection(kafka: KafkaSecurity): Record<string, unknown> {
+  const connection = kafkaConnection(kafka.bootstrap);
+  const login = kafka.principals.airflow;
+  return {
+    ...connection,
+    extra: {
+      ...(connection.extra as Record<string, unknown>),
+      "security.protocol": "SASL_PLAINTEXT",
+      "sasl.mechanism": scramMechanism,
+      "sasl.username": login.username,
+      "sasl.password": login.password,
+    },
+  };
+}
+
+/** `AIRFLOW_CONN_KAFKA_DEFAULT` and `AIRFLOW_CONN_CASSANDRA_DEFAULT` for `kafka` and `cassandra`. */
 export function harnessConnections(
-  bootstrap: string,
+  kafka: KafkaSecurity,
   cassandra: CassandraEndpoint,
   keyspace: string,
 ): { AIRFLOW_CONN_KAFKA_DEFAULT: string; AIRFLOW_CONN_CASSANDRA_DEFAULT: string } {
   return {
-    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(kafkaConnection(bootstrap)),
+    AIRFLOW_CONN_KAFKA_DEFAULT: JSON.stringify(harnessKafkaConnection(kafka)),
     AIRFLOW_CONN_CASSANDRA_DEFAULT: JSON.stringify(
       cassandraConnection({
         hosts: cassandra.contactPoints.join(","),
@@ -23,5 +42,17 @@ export function harnessConnections(
         datacenter: cassandra.localDataCenter,
       }),
     ),
+  };
+}
+
+/** The producer's login for the DAG's produce task (`AIRFLOW_VAR_PRODUCER_SASL_*`). */
+export function harnessProducerLogin(kafka: KafkaSecurity): {
+  AIRFLOW_VAR_PRODUCER_SASL_USERNAME: string;
+  AIRFLOW_VAR_PRODUCER_SASL_PASSWORD: string;
+} {
+  const login = kafka.principals.producer;
+  return {
+    AIRFLOW_VAR_PRODUCER_SASL_USERNAME: login.username,
+    AIRFLOW_VAR_PRODUCER_SASL_PASSWORD: login.password,
   };
 }

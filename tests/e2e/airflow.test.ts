@@ -16,9 +16,10 @@ import type { Harness } from "../harness";
 import { repoRoot, runLogDirectory } from "../harness/lib";
 import { ensureVenv } from "../harness/services/venv";
 import { producerCli } from "../unit/producer/cli-runner";
-import { harnessConnections } from "./airflow-support";
+import { pipelineAclInputs } from "../harness";
+import { harnessConnections, harnessProducerLogin } from "./airflow-support";
 import type { JobOptions, JobRuntime, RunningJob } from "./spark-job-support";
-import { createUsersTable, prepareJobRuntime, startJob, tableIds } from "./spark-job-support";
+import { newJobPipeline, prepareJobRuntime, startJob, tableIds } from "./spark-job-support";
 
 type AirflowHarness = Harness<"kafka" | "cassandra">;
 let harness: AirflowHarness | undefined;
@@ -31,19 +32,9 @@ test.before(async () => {
   python = (await ensureVenv()).python;
   runtime = await prepareJobRuntime();
   harness = await startServices({ services: ["kafka", "cassandra"], kraft: true });
-  const topic = harness.uniqueName("airflow");
-  await harness.createTopic(topic, 2);
-  await harness.createTopic(`${topic}.dlq`, 1);
-  const keyspace = harness.uniqueName("airflow");
-  await createUsersTable(harness.cassandra, keyspace);
-  pipeline = {
-    run: harness.run,
-    bootstrap: harness.kafka.bootstrap,
-    cassandra: harness.cassandra,
-    topic,
-    keyspace,
-    checkpointDir: mkdtempSync(join(tmpdir(), "airflow-checkpoint-")),
-  };
+  // The producer and the job get their ACLs there; check_sources logs in as airflow.
+  pipeline = await newJobPipeline(harness, "airflow", 2);
+  await harness.grant("airflow", pipelineAclInputs(pipeline.topic));
 });
 
 test.after.always(async () => {
@@ -82,15 +73,16 @@ function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record
       AIRFLOW_VAR_USERS_TOPIC: pipeline.topic,
       AIRFLOW_VAR_PRODUCER_COUNT: count,
       AIRFLOW_VAR_PRODUCER_ENV: JSON.stringify({
-        PRODUCER_BROKERS: pipeline.bootstrap,
+        PRODUCER_BROKERS: pipeline.kafka.bootstrap,
         PRODUCER_TOPIC: pipeline.topic,
         PRODUCER_FORMAT: "json",
       }),
       AIRFLOW_VAR_PRODUCER_COMMAND: JSON.stringify([process.execPath, "--import", "tsx", producerCli]),
+      ...harnessProducerLogin(pipeline.kafka),
       AIRFLOW_VAR_VERIFY_TIMEOUT_SECONDS: verifyTimeoutSeconds,
       AIRFLOW_VAR_CASSANDRA_KEYSPACE: pipeline.keyspace,
       AIRFLOW_VAR_CASSANDRA_TABLE: "users",
-      ...harnessConnections(pipeline.bootstrap, harness.cassandra, pipeline.keyspace),
+      ...harnessConnections(pipeline.kafka, harness.cassandra, pipeline.keyspace),
     }),
   };
 }

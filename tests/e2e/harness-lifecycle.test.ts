@@ -16,6 +16,7 @@ import {
   sleep,
 } from "../harness/lib";
 import { brokerAnswers } from "../harness/services/kafka";
+import type { KafkaEndpoint } from "../harness/services/kafka";
 
 const run = promisify(execFile);
 const cliPath = join(repoRoot(), "tests", "harness", "cli.ts");
@@ -31,8 +32,11 @@ test.serial("CLI: up then down leaves no process and no data directory behind", 
   const cliRunId = `clitest-${process.pid}`;
   const env = { ...process.env, DATA_PIPELINE_HARNESS_RUN: cliRunId };
   const upResult = await run(tsx, [cliPath, "up", "--services", "kafka", "--kraft", "--json"], { env });
-  const endpoints = JSON.parse(upResult.stdout) as { kafka: { bootstrap: string } };
-  t.true(await brokerAnswers(endpoints.kafka.bootstrap), "broker answers after the CLI exited");
+  const endpoints = JSON.parse(upResult.stdout) as { kafka: KafkaEndpoint };
+  t.true(
+    await brokerAnswers(endpoints.kafka.bootstrap, endpoints.kafka.admin),
+    "broker answers the admin after the CLI exited",
+  );
   const status = await run(tsx, [cliPath, "status"], { env });
   const pids = [...status.stdout.matchAll(/^pid (\d+) running/gm)].map((match) => Number(match[1]));
   t.true(pids.length >= 1, status.stdout);

@@ -5,9 +5,16 @@ import { promisify } from "node:util";
 import { Client } from "cassandra-driver";
 import type { types } from "cassandra-driver";
 import { Kafka, logLevel } from "kafkajs";
+import { clientSecurityProperties, defaultJobGroupPrefix } from "../../components/kafka-security";
 import type { Harness } from "../harness";
 import { repoRoot } from "../harness/lib";
-import { cassandraClientOptions, createKeyspace, startServices } from "../harness";
+import {
+  cassandraClientOptions,
+  createKeyspace,
+  kafkaClientConfig,
+  pipelineAclInputs,
+  startServices,
+} from "../harness";
 
 const runFile = promisify(execFile);
 const fixture = join(repoRoot(), "tests", "e2e", "fixtures", "kafka_to_cassandra.py");
@@ -29,13 +36,17 @@ function started(): SparkHarness {
   return harness;
 }
 
-/** Produces `recordCount` JSON users to a fresh topic; returns the topic. */
+/**
+ * Produces `recordCount` JSON users to a fresh topic as the producer principal (the producer and
+ * the job get the pipeline's ACLs for it); returns the topic.
+ */
 async function produceUsers(running: SparkHarness): Promise<string> {
   const topic = running.uniqueName("users");
   await running.createTopic(topic, 2);
+  await running.grant(["producer", "streaming-job"], pipelineAclInputs(topic));
   const kafka = new Kafka({
     clientId: "spark-e2e",
-    brokers: [running.kafka.bootstrap],
+    ...kafkaClientConfig(running.kafka, "producer"),
     logLevel: logLevel.NOTHING,
   });
   const producer = kafka.producer();
@@ -65,7 +76,10 @@ async function createUsersTable(running: SparkHarness): Promise<string> {
   return keyspace;
 }
 
-/** Runs the fixture batch with the venv python against `master`; returns the rows it reports. */
+/**
+ * Runs the fixture batch with the venv python against `master`, reading Kafka as the streaming-job
+ * principal; returns the rows it reports.
+ */
 async function runBatch(
   running: SparkHarness,
   master: string,
@@ -73,6 +87,7 @@ async function runBatch(
   keyspace: string,
 ): Promise<number> {
   const { spark, cassandra, kafka } = running;
+  const login = kafka.principals["streaming-job"];
   const { stdout } = await runFile(
     spark.pythonPath,
     [
@@ -86,9 +101,15 @@ async function runBatch(
       ["--cassandra-user", cassandra.username],
       ["--keyspace", keyspace],
       ["--table", "users"],
+      ["--group-id-prefix", defaultJobGroupPrefix],
     ].flat(),
     {
-      env: { ...process.env, ...spark.environment, CASSANDRA_PASSWORD: cassandra.password },
+      env: {
+        ...process.env,
+        ...spark.environment,
+        CASSANDRA_PASSWORD: cassandra.password,
+        KAFKA_CLIENT_PROPERTIES: JSON.stringify(clientSecurityProperties(login.username, login.password)),
+      },
       timeout: 5 * 60_000,
       maxBuffer: 16 * 1024 * 1024,
     },

@@ -5,13 +5,12 @@
  * Malformed Avro records mixed in land in the DLQ with their reasons; the job keeps running.
  */
 import test from "ava";
-import { Kafka, logLevel } from "kafkajs";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { sleep } from "../harness/lib";
 import { runCli } from "../unit/producer/cli-runner";
 import type { CliRun } from "../unit/producer/cli-runner";
-import { keysOf, readTopic } from "./producer-support";
+import { kafkaAs, keysOf, producerLogin, readTopic } from "./producer-support";
 import type { JobRuntime, RunningJob } from "./spark-job-support";
 import {
   deadLetterOf,
@@ -49,7 +48,7 @@ function produceAvro(topic: string, count: number, seed: number): Promise<CliRun
   const { harness: running } = services();
   const args = ["--brokers", running.kafka.bootstrap, "--topic", topic, "--format", "avro"];
   args.push("--schema-registry", running.registry.url, "--count", String(count), "--seed", String(seed));
-  return runCli(args, {}, { timeoutMs: 300_000 });
+  return runCli(args, producerLogin(running.kafka), { timeoutMs: 300_000 });
 }
 
 /** A schema id the registry does not hold (ids are small and sequential there). */
@@ -112,7 +111,7 @@ test.serial(
 
     const first = await produceAvro(topic, 2_500, 31);
     t.is(first.status, 0, first.stderr);
-    const [sample] = await readTopic(running.kafka.bootstrap, topic);
+    const [sample] = await readTopic(running.kafka, topic);
     const valid = sample?.value;
     if (!valid) throw new Error("no Avro record in the topic");
     t.is(valid[0], 0, "the CLI writes Confluent wire format (magic byte 0)");
@@ -120,8 +119,10 @@ test.serial(
 
     const kinds = malformedAvro(valid, schemaId);
     const expected = new Map<string, { reason: string; value: Buffer }>();
-    const kafka = new Kafka({ brokers: [running.kafka.bootstrap], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafkaAs(running.kafka, "producer").producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     try {
       const messages = Array.from({ length: 40 }, (_, index) => {
@@ -139,7 +140,7 @@ test.serial(
     t.is(second.status, 0, second.stderr);
 
     const sent = new Set(
-      keysOf(await readTopic(running.kafka.bootstrap, topic)).filter((key) => !key.startsWith("bad-")),
+      keysOf(await readTopic(running.kafka, topic)).filter((key) => !key.startsWith("bad-")),
     );
     t.is(sent.size, 5_000);
     const started = Date.now();
@@ -158,7 +159,7 @@ test.serial(
       `table holds ${ids?.size} ids, not exactly the 5,000 sent`,
     );
 
-    const letters = (await readTopic(running.kafka.bootstrap, `${topic}.dlq`)).map(deadLetterOf);
+    const letters = (await readTopic(running.kafka, `${topic}.dlq`)).map(deadLetterOf);
     t.is(letters.length, 40);
     t.is(new Set(letters.map((letter) => letter.key)).size, 40);
     const wrong = mismatchedDeadLetters(letters, expected);

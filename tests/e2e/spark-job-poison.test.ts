@@ -5,12 +5,11 @@
  * a record too large for the dead-letter topic arrives there cut, marked and sized.
  */
 import test from "ava";
-import { Kafka, logLevel } from "kafkajs";
 import type { KafkaMessage } from "kafkajs";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { runCli } from "../unit/producer/cli-runner";
-import { keysOf, readTopic } from "./producer-support";
+import { kafkaAs, keysOf, producerLogin, readTopic } from "./producer-support";
 import type { JobRuntime, RunningJob } from "./spark-job-support";
 import {
   deadLetterOf,
@@ -118,11 +117,15 @@ test.serial(
     });
     const pid = job.process.pid;
 
-    const kafka = new Kafka({ brokers: [pipeline.bootstrap], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafkaAs(pipeline.kafka, "producer").producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
-    const args = ["--brokers", pipeline.bootstrap, "--topic", pipeline.topic, "--count", "10000"];
-    const sending = runCli([...args, "--rate", "2000", "--seed", "17"], {}, { timeoutMs: 600_000 });
+    const args = ["--brokers", pipeline.kafka.bootstrap, "--topic", pipeline.topic, "--count", "10000"];
+    const sending = runCli([...args, "--rate", "2000", "--seed", "17"], producerLogin(pipeline.kafka), {
+      timeoutMs: 600_000,
+    });
     const expectedLetters = new Map<string, { reason: string; size: number }>();
     const scriptIds = new Map<string, string>();
     for (let round = 0; round < 3; round++) {
@@ -148,7 +151,7 @@ test.serial(
     await producer.disconnect();
     const run = await sending;
     t.is(run.status, 0, run.stderr);
-    const keys = keysOf(await readTopic(pipeline.bootstrap, pipeline.topic));
+    const keys = keysOf(await readTopic(pipeline.kafka, pipeline.topic));
     const sent = new Set(keys.filter((key) => !key.startsWith("poison-") && !key.startsWith("script-")));
     t.is(sent.size, 10_000);
     for (const id of scriptIds.keys()) sent.add(id);
@@ -168,7 +171,7 @@ test.serial(
       "ids sent but not stored",
     );
 
-    const raw = await readTopic(pipeline.bootstrap, `${pipeline.topic}.dlq`);
+    const raw = await readTopic(pipeline.kafka, `${pipeline.topic}.dlq`);
     const letters = new Map(raw.map((message) => [message.key?.toString("utf8") ?? "", message]));
     t.is(raw.length, expectedLetters.size, "one dead letter per poison record");
     const wrong: string[] = [];

@@ -11,6 +11,10 @@ import type { types } from "cassandra-driver";
 import type { KafkaMessage } from "kafkajs";
 import { environmentOf, readBy, sparkJobVariables, valuesFromText } from "../../contracts/interfaces";
 import { userCqlCreateTable } from "../../contracts/users";
+import { defaultJobGroupPrefix } from "../../components/kafka-security";
+import type { PipelineAclInputs, PipelinePrincipal } from "../../components/kafka-security";
+import { pipelineAclInputs } from "../harness";
+import type { KafkaSecurity } from "../harness";
 import type { ManagedProcess } from "../harness/lib";
 import {
   findJava,
@@ -54,7 +58,8 @@ export interface JobOptions {
   readonly run: string;
   /** Name of this driver process (log `<name>.log`), unique per start. */
   readonly name: string;
-  readonly bootstrap: string;
+  /** The harness broker: the job logs in as its `streaming-job` principal. */
+  readonly kafka: KafkaSecurity;
   readonly cassandra: CassandraEndpoint;
   readonly topic: string;
   readonly keyspace: string;
@@ -81,10 +86,16 @@ const jobVariables = readBy(sparkJobVariables, "job");
 /**
  * The job's environment, built from its descriptors (contracts/interfaces.ts) as the component
  * builds the container's: a misspelt name in `options.env` or an integer out of bounds is an error.
+ * It logs in as the `streaming-job` principal, with its groups under the ACLs' prefix.
  */
 export function jobEnvironment(options: JobOptions): Record<string, string> {
+  const login = options.kafka.principals["streaming-job"];
   return environmentOf(jobVariables, {
-    KAFKA_BOOTSTRAP_SERVERS: options.bootstrap,
+    KAFKA_BOOTSTRAP_SERVERS: options.kafka.bootstrap,
+    KAFKA_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+    KAFKA_SASL_USERNAME: login.username,
+    KAFKA_SASL_PASSWORD: login.password,
+    KAFKA_GROUP_ID_PREFIX: defaultJobGroupPrefix,
     KAFKA_TOPIC: options.topic,
     CASSANDRA_HOSTS: options.cassandra.contactPoints.join(","),
     CASSANDRA_PORT: options.cassandra.port,
@@ -174,15 +185,19 @@ export async function createUsersTable(endpoint: CassandraEndpoint, keyspace: st
 /** What {@link newJobPipeline} needs of a started harness (Kafka and Cassandra). */
 export interface PipelineHarness {
   readonly run: string;
-  readonly kafka: { readonly bootstrap: string };
+  readonly kafka: KafkaSecurity;
   readonly cassandra: CassandraEndpoint;
   createTopic(name: string, partitions?: number, configs?: Readonly<Record<string, string>>): Promise<void>;
+  grant(
+    principals: PipelinePrincipal | readonly PipelinePrincipal[],
+    inputs: PipelineAclInputs,
+  ): Promise<void>;
   uniqueName(prefix: string): string;
 }
 
 /**
- * A fresh topic (with `topicConfigs`), its DLQ topic, a keyspace with the contract's table and a
- * checkpoint directory.
+ * A fresh topic (with `topicConfigs`), its DLQ topic, the producer's and the job's ACLs for them, a
+ * keyspace with the contract's table and a checkpoint directory.
  */
 export async function newJobPipeline(
   harness: PipelineHarness,
@@ -193,11 +208,12 @@ export async function newJobPipeline(
   const topic = harness.uniqueName(prefix);
   await harness.createTopic(topic, partitions, topicConfigs);
   await harness.createTopic(`${topic}.dlq`, 1);
+  await harness.grant(["producer", "streaming-job"], pipelineAclInputs(topic));
   const keyspace = harness.uniqueName(prefix);
   await createUsersTable(harness.cassandra, keyspace);
   return {
     run: harness.run,
-    bootstrap: harness.kafka.bootstrap,
+    kafka: harness.kafka,
     cassandra: harness.cassandra,
     topic,
     keyspace,

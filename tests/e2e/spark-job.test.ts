@@ -4,13 +4,12 @@
  * jars), records from the producer CLI. Each test uses its own topic, keyspace and checkpoint.
  */
 import test from "ava";
-import { Kafka, logLevel } from "kafkajs";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { sleep } from "../harness/lib";
 import { runCli } from "../unit/producer/cli-runner";
 import type { CliRun } from "../unit/producer/cli-runner";
-import { keysOf, readTopic } from "./producer-support";
+import { kafkaAs, keysOf, producerLogin, readTopic } from "./producer-support";
 import type { JobOptions, JobRuntime, RunningJob } from "./spark-job-support";
 import {
   deadLetterOf,
@@ -68,14 +67,15 @@ async function start(
 }
 
 function produce(topic: string, count: number, rate: number, seed: number): Promise<CliRun> {
-  const args = ["--brokers", services().harness.kafka.bootstrap, "--topic", topic];
+  const kafka = services().harness.kafka;
+  const args = ["--brokers", kafka.bootstrap, "--topic", topic];
   args.push("--count", String(count), "--rate", String(rate), "--seed", String(seed));
-  return runCli(args, {}, { timeoutMs: 600_000 });
+  return runCli(args, producerLogin(kafka), { timeoutMs: 600_000 });
 }
 
 /** The valid ids in the topic (the producer keys each record by its id). */
 async function sentIds(topic: string): Promise<Set<string>> {
-  const keys = keysOf(await readTopic(services().harness.kafka.bootstrap, topic));
+  const keys = keysOf(await readTopic(services().harness.kafka, topic));
   return new Set(keys.filter((key) => !key.startsWith("bad-")));
 }
 
@@ -94,8 +94,10 @@ test.serial(
     const pipeline = await newPipeline("users");
     const job = await start(pipeline, { MAX_OFFSETS_PER_TRIGGER: "20000" });
     const kinds = malformedKinds(maxRecordBytes);
-    const kafka = new Kafka({ brokers: [pipeline.bootstrap], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafkaAs(pipeline.kafka, "producer").producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const sending = produce(pipeline.topic, 50_000, 0, 5);
     const expected = new Map<string, { reason: string; value: Buffer }>();
@@ -129,7 +131,7 @@ test.serial(
     const ids = await tableIds(pipeline.cassandra, pipeline.keyspace);
     t.true(ids !== null && sameSet(ids, sent), `table holds ${ids?.size} ids, not exactly the 50,000 sent`);
 
-    const letters = (await readTopic(pipeline.bootstrap, `${pipeline.topic}.dlq`)).map(deadLetterOf);
+    const letters = (await readTopic(pipeline.kafka, `${pipeline.topic}.dlq`)).map(deadLetterOf);
     t.is(letters.length, 1_000);
     t.is(new Set(letters.map((letter) => letter.key)).size, 1_000);
     const wrong = mismatchedDeadLetters(letters, expected);

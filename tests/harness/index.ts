@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import type { PipelineAclInputs, PipelinePrincipal } from "../../components/kafka-security";
 import { isServiceName, serviceCatalog } from "./catalog";
 import type { ServiceEndpoints, ServiceName } from "./catalog";
 import {
@@ -15,12 +16,18 @@ import {
   stopRun,
 } from "./lib";
 import type { ManagedProcess, ServiceContext, ServiceModule, ServiceOptions, StartedService } from "./lib";
+import type { KafkaSecurity } from "./services/kafka-auth";
+import { grantPipelineAcls } from "./services/kafka-acls";
+import { kafkaClientConfig, kafkaToolsOf } from "./services/kafka-auth";
 
 export { isServiceName, serviceCatalog } from "./catalog";
 export type { ServiceEndpoints, ServiceName } from "./catalog";
 export { cassandraClientOptions, createKeyspace } from "./services/cassandra";
 export type { CassandraEndpoint } from "./services/cassandra";
 export type { KafkaEndpoint } from "./services/kafka";
+export { credentialsOf, kafkaClientConfig, kafkajsSasl } from "./services/kafka-auth";
+export { pipelineAclInputs } from "./services/kafka-acls";
+export type { HarnessPrincipal, KafkaCredentials, KafkaSecurity } from "./services/kafka-auth";
 export type { SchemaRegistryEndpoint } from "./services/schema-registry";
 export type { SparkEndpoint } from "./services/spark";
 export type { ZooKeeperEndpoint } from "./services/zookeeper";
@@ -65,8 +72,20 @@ export interface HarnessControls {
   readonly processes: readonly ManagedProcess[];
   /** Stops every process (SIGTERM, then SIGKILL) and removes the run's data directories. */
   stop(): Promise<void>;
-  /** Creates a topic (replication factor 1, optional topic configs) and waits for its leaders; needs `kafka`. */
+  /**
+   * Creates a topic as the admin (replication factor 1, optional topic configs) and waits for its
+   * leaders; needs `kafka`.
+   */
   createTopic(name: string, partitions?: number, configs?: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * Gives pipeline principals their ACLs for one pipeline's names (`pipelineAcls(inputs)` of
+   * components/kafka-security.ts) with `kafka-acls` as the admin, as the product's KafkaUser job
+   * does; about a second per rule, two at a time. Needs `kafka`.
+   */
+  grant(
+    principals: PipelinePrincipal | readonly PipelinePrincipal[],
+    inputs: PipelineAclInputs,
+  ): Promise<void>;
   /** A name unique to this call, valid as a Kafka topic, Cassandra keyspace or registry subject. */
   uniqueName(prefix: string): string;
 }
@@ -145,29 +164,37 @@ export async function startServices<Selected extends ServiceName>(
       for (const managed of [...processes].reverse()) await managed.stop();
       await stopRun(run);
     },
-    createTopic: (name, partitions = 1, configs = {}) => {
-      const kafka = endpoints.kafka as ServiceEndpoints["kafka"] | undefined;
-      if (!kafka) throw new HarnessError("kafka", "createTopic needs the kafka service in startServices");
-      return createTopic(kafka.bootstrap, name, partitions, configs);
+    createTopic: (name, partitions = 1, configs = {}) =>
+      createTopic(kafkaOf(endpoints, "createTopic"), name, partitions, configs),
+    grant: async (principals, inputs) => {
+      const kafka = kafkaOf(endpoints, "grant");
+      const selected = typeof principals === "string" ? [principals] : principals;
+      await grantPipelineAcls(await kafkaToolsOf(run), kafka, selected, inputs);
     },
     uniqueName,
   };
   return { ...(endpoints as ServiceEndpoints), ...controls } as Harness<Selected>;
 }
 
+function kafkaOf(endpoints: Readonly<Record<string, unknown>>, operation: string): KafkaSecurity {
+  const kafka = endpoints.kafka as ServiceEndpoints["kafka"] | undefined;
+  if (!kafka) throw new HarnessError("kafka", `${operation} needs the kafka service in startServices`);
+  return kafka;
+}
+
 /**
- * Creates a topic with replication factor 1 on `bootstrap` and waits for its partition leaders;
+ * Creates a topic with replication factor 1 as the admin and waits for its partition leaders;
  * `configs` are topic configs (e.g. `max.message.bytes`).
  */
 export async function createTopic(
-  bootstrap: string,
+  kafka: KafkaSecurity,
   name: string,
   partitions = 1,
   configs: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const admin = new Kafka({
     clientId: "harness-admin",
-    brokers: [bootstrap],
+    ...kafkaClientConfig(kafka, "admin"),
     logLevel: logLevel.ERROR,
   }).admin();
   await admin.connect();

@@ -14,9 +14,9 @@
 import test from "ava";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServices } from "../harness";
+import { pipelineAclInputs, startServices } from "../harness";
 import type { Harness } from "../harness";
-import { harnessConnections } from "../e2e/airflow-support";
+import { harnessConnections, harnessProducerLogin } from "../e2e/airflow-support";
 import { createUsersTable, tableIds } from "../e2e/spark-job-support";
 import { startSocketProxy } from "./socket-proxy";
 import type { SocketProxy } from "./socket-proxy";
@@ -52,6 +52,7 @@ test.before(async () => {
   topic = harness.uniqueName("image_airflow");
   await harness.createTopic(topic, 2);
   await harness.createTopic(`${topic}.dlq`, 1);
+  await harness.grant(["producer", "streaming-job", "airflow"], pipelineAclInputs(topic));
   keyspace = harness.uniqueName("image_airflow");
   await createUsersTable(harness.cassandra, keyspace);
   docker(["volume", "create", checkpoints]);
@@ -86,7 +87,8 @@ function airflowEnvironment(verifyTimeoutSeconds: number): string[] {
     AIRFLOW__CORE__EXECUTOR: "LocalExecutor",
     AIRFLOW__CORE__AUTH_MANAGER:
       "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-    ...harnessConnections(kafka.bootstrap, cassandra, keyspace),
+    ...harnessConnections(kafka, cassandra, keyspace),
+    ...harnessProducerLogin(kafka),
     AIRFLOW_VAR_USERS_TOPIC: topic,
     AIRFLOW_VAR_CASSANDRA_KEYSPACE: keyspace,
     AIRFLOW_VAR_PRODUCER_IMAGE: producerImage,
@@ -124,6 +126,9 @@ function startJob(): void {
   const env: Record<string, string> = {
     ...(builtStack().containers["users-stream-0"]?.env ?? {}),
     KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrap,
+    KAFKA_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+    KAFKA_SASL_USERNAME: kafka.principals["streaming-job"].username,
+    KAFKA_SASL_PASSWORD: kafka.principals["streaming-job"].password,
     KAFKA_TOPIC: topic,
     DLQ_TOPIC: `${topic}.dlq`,
     CASSANDRA_HOSTS: cassandra.contactPoints.join(","),

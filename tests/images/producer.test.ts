@@ -6,7 +6,7 @@ import test from "ava";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { UserGenerator } from "../../producer/src/generator";
 import { keysOf, readTopic } from "../e2e/producer-support";
-import { startServices } from "../harness";
+import { pipelineAclInputs, startServices } from "../harness";
 import type { Harness } from "../harness";
 import { builtImage, docker, runContainer } from "./support";
 
@@ -39,13 +39,21 @@ test.serial("runs as the image's non-root user (node, uid 1000)", (t) => {
   t.regex(id.stdout, /^uid=1000\(node\) gid=1000\(node\)/);
 });
 
+/** `docker run` flags of the producer principal's login (the harness broker requires one). */
+function producerLoginFlags(): string[] {
+  const login = services().kafka.principals.producer;
+  return ["-e", `PRODUCER_SASL_USERNAME=${login.username}`, "-e", `PRODUCER_SASL_PASSWORD=${login.password}`];
+}
+
 test.serial("no arguments: configured by PRODUCER_* alone, as Airflow's operators start it", async (t) => {
   const { kafka } = services();
   const topic = services().uniqueName("image_env");
   await services().createTopic(topic, 1);
+  await services().grant("producer", pipelineAclInputs(topic));
   const run = runContainer([
     "--network",
     "host",
+    ...producerLoginFlags(),
     "-e",
     `PRODUCER_BROKERS=${kafka.bootstrap}`,
     "-e",
@@ -55,7 +63,7 @@ test.serial("no arguments: configured by PRODUCER_* alone, as Airflow's operator
     image,
   ]);
   t.is(run.status, 0, run.stderr.slice(-2000));
-  t.is((await readTopic(kafka.bootstrap, topic)).length, 500);
+  t.is((await readTopic(kafka, topic)).length, 500);
   const unconfigured = runContainer([image]);
   t.is(
     unconfigured.status,
@@ -79,10 +87,12 @@ for (const format of ["json", "avro"] as const) {
       const { kafka, registry } = services();
       const topic = services().uniqueName(`image_${format}`);
       await services().createTopic(topic, 3);
+      await services().grant("producer", pipelineAclInputs(topic));
       const seed = format === "json" ? 11 : 12;
       const run = runContainer([
         "--network",
         "host",
+        ...producerLoginFlags(),
         "-e",
         `PRODUCER_SCHEMA_REGISTRY=${registry.url}`,
         image,
@@ -98,7 +108,7 @@ for (const format of ["json", "avro"] as const) {
         format,
       ]);
       t.is(run.status, 0, run.stderr.slice(-2000));
-      const messages = await readTopic(kafka.bootstrap, topic);
+      const messages = await readTopic(kafka, topic);
       const ids = keysOf(messages);
       t.is(messages.length, count);
       t.deepEqual([...ids].sort(), idsOfSeed(seed));

@@ -8,7 +8,7 @@
  */
 import test from "ava";
 import { execFileSync } from "node:child_process";
-import { startServices } from "../harness";
+import { pipelineAclInputs, startServices } from "../harness";
 import type { Harness } from "../harness";
 import { readTopic } from "../e2e/producer-support";
 import { createUsersTable, tableIds, waitUntil } from "../e2e/spark-job-support";
@@ -43,6 +43,7 @@ test.before(async () => {
   topic = harness.uniqueName("image_job");
   await harness.createTopic(topic, 2);
   await harness.createTopic(`${topic}.dlq`, 1);
+  await harness.grant(["producer", "streaming-job"], pipelineAclInputs(topic));
   keyspace = harness.uniqueName("image_job");
   await createUsersTable(harness.cassandra, keyspace);
   docker(["volume", "create", volume]);
@@ -76,6 +77,9 @@ function jobEnvironment(): string[] {
   const env: Record<string, string> = {
     ...stackEnv,
     KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrap,
+    KAFKA_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+    KAFKA_SASL_USERNAME: kafka.principals["streaming-job"].username,
+    KAFKA_SASL_PASSWORD: kafka.principals["streaming-job"].password,
     KAFKA_TOPIC: topic,
     DLQ_TOPIC: `${topic}.dlq`,
     CASSANDRA_HOSTS: cassandra.contactPoints.join(","),
@@ -111,9 +115,11 @@ function startJob(name: string): void {
 }
 
 function produce(seed: number, count: number): string[] {
+  const login = services().kafka.principals.producer;
   const run = runContainer([
     "--network",
     "host",
+    ...["-e", `PRODUCER_SASL_USERNAME=${login.username}`, "-e", `PRODUCER_SASL_PASSWORD=${login.password}`],
     producerImage,
     "--brokers",
     services().kafka.bootstrap,
@@ -200,6 +206,6 @@ test.serial(
     t.is(settled.size, expected.size);
     t.deepEqual([...settled].sort(), [...expected].sort());
     // Every record was valid: nothing went to the dead-letter topic, before or after the kill.
-    t.is((await readTopic(services().kafka.bootstrap, `${topic}.dlq`)).length, 0);
+    t.is((await readTopic(services().kafka, `${topic}.dlq`)).length, 0);
   },
 );

@@ -21,13 +21,16 @@ export async function kafkaRuntime(
   return { classpath, java: findJava(service, { minimum: 17 }) };
 }
 
-/** Writes a reload4j config logging to stdout (the harness log file) and returns the JVM flag using it. */
-export function writeLog4jConfig(stateDirectory: string): string {
-  const path = join(stateDirectory, "log4j.properties");
+/**
+ * Writes a reload4j config logging to stdout (the harness log file) and returns the JVM flag using
+ * it. The command-line tools (kafka-configs, kafka-acls) log at WARN into `tools-log4j.properties`.
+ */
+export function writeLog4jConfig(stateDirectory: string, level: "INFO" | "WARN" = "INFO"): string {
+  const path = join(stateDirectory, level === "INFO" ? "log4j.properties" : "tools-log4j.properties");
   writeFileSync(
     path,
     [
-      "log4j.rootLogger=INFO, stdout",
+      `log4j.rootLogger=${level}, stdout`,
       "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
       "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
       "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
