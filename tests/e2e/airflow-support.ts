@@ -4,24 +4,12 @@
  * with the `airflow` principal's SASL/SCRAM login in kafka_default's extra (librdkafka keys).
  */
 import { cassandraConnection, kafkaConnection } from "../../components/airflow-environment";
-import { scramMechanism } from "../../components/kafka-security";
 import type { KafkaSecurity } from "../harness";
 import type { CassandraEndpoint } from "../harness/services/cassandra";
 
-/** kafka_default logged in as `airflow`: the component's connection plus the librdkafka login keys. */
+/** kafka_default logged in as `airflow`: the component's own connection with that principal's login. */
 export function harnessKafkaConnection(kafka: KafkaSecurity): Record<string, unknown> {
-  const connection = kafkaConnection(kafka.bootstrap);
-  const login = kafka.principals.airflow;
-  return {
-    ...connection,
-    extra: {
-      ...(connection.extra as Record<string, unknown>),
-      "security.protocol": "SASL_PLAINTEXT",
-      "sasl.mechanism": scramMechanism,
-      "sasl.username": login.username,
-      "sasl.password": login.password,
-    },
-  };
+  return kafkaConnection(kafka.bootstrap, kafka.principals.airflow);
 }
 
 /** `AIRFLOW_CONN_KAFKA_DEFAULT` and `AIRFLOW_CONN_CASSANDRA_DEFAULT` for `kafka` and `cassandra`. */
