@@ -39,6 +39,15 @@ export interface Versions {
   readonly maven: string;
   /** maven-dependency-plugin, for every jar resolution (the job image and the harness). */
   readonly mavenDependencyPlugin: string;
+  /** What builds and tests spark/validator (the job's JVM validator jar), besides Spark. */
+  readonly validatorBuild: {
+    /** JUnit Jupiter, its tests. */
+    readonly junit: string;
+    readonly mavenResourcesPlugin: string;
+    readonly mavenCompilerPlugin: string;
+    readonly mavenSurefirePlugin: string;
+    readonly mavenJarPlugin: string;
+  };
   /** The Docker API proxy Airflow starts containers through on the Docker target. */
   readonly dockerSocketProxy: string;
   /** busybox, the Kubernetes target's wait-for-dependency init containers. */
@@ -122,6 +131,11 @@ export function mavenVersionProperties(spark: string = sparkVersion): Readonly<R
     "maven-dependency-plugin.version": versions.mavenDependencyPlugin,
     "kafka.version": versions.harness.kafka,
     "cassandra.version": versions.cassandra,
+    "junit.version": versions.validatorBuild.junit,
+    "maven-resources-plugin.version": versions.validatorBuild.mavenResourcesPlugin,
+    "maven-compiler-plugin.version": versions.validatorBuild.mavenCompilerPlugin,
+    "maven-surefire-plugin.version": versions.validatorBuild.mavenSurefirePlugin,
+    "maven-jar-plugin.version": versions.validatorBuild.mavenJarPlugin,
   };
 }
 
