@@ -9,7 +9,8 @@
  *    100k batch takes about twice as long as the next); rows/s = rows written by the batches after them
  *    (at least the backlog) / time from their first start to the last end (the job's per-batch log
  *    lines), checked against the rows in Cassandra. The figure over all batches, cold start included, is
- *    reported beside it.
+ *    reported beside it. Phase `avro` does the same with Avro records (Confluent wire format, the
+ *    harness registry), reported beside the JSON figures.
  * 2. Latency at a steady BENCH_E2E_RATE (default 1,000) records/s for BENCH_E2E_SECONDS (default 60):
  *    per row, Cassandra's WRITETIME minus the record's event_time (set by the producer when it makes
  *    the record, just before sending); p50/p99 over those rows. Before them, a warm-up at the same rate for
@@ -22,7 +23,8 @@
  * 4. The stack's bound in the same run (spark/bench/stack_bound.py): a backlog of BENCH_E2E_BACKLOG
  *    records read by one Spark batch query with the job's connector settings and written to Cassandra,
  *    (a) parsed by Spark's from_json with no validation and no dead letters (about the least work per row a
- *    job on Kafka + Spark + the connector that parses its records can do), (b) through the job's decoder. Each with the CPU time
+ *    job on Kafka + Spark + the connector that parses its records can do), (b) through the job's decoder,
+ *    each measured pass into an empty table of its own (as the throughput phase's). Each with the CPU time
  *    per row of Cassandra, Kafka, the Spark JVM and the Python workers (/proc): where the two cores go.
  *
  * Phases 1 and 2 report the same CPU figures (bench/proc-cpu.ts) over their measured windows, with the
@@ -42,7 +44,7 @@ import type { CassandraEndpoint } from "../tests/harness/services/cassandra";
 import { runCli } from "../tests/unit/producer/cli-runner";
 import { producerLogin } from "../tests/e2e/producer-support";
 import { cpuSnapshot, cpuUse } from "./proc-cpu";
-import type { CpuSnapshot } from "./proc-cpu";
+import type { CpuSnapshot, CpuUse } from "./proc-cpu";
 import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
 import {
   createUsersTable,
@@ -65,7 +67,7 @@ const partitions = Number(process.env.BENCH_E2E_PARTITIONS ?? 2);
 const ceilingRows = Number(process.env.BENCH_E2E_CEILING_ROWS ?? 200_000);
 const ceilingConcurrency = Number(process.env.BENCH_E2E_CEILING_CONCURRENCY ?? 256);
 /** Phases to run (all by default; a subset while tuning, e.g. `BENCH_E2E_PHASES=throughput`). */
-const phases = new Set((process.env.BENCH_E2E_PHASES ?? "throughput,latency,ceiling,bound").split(","));
+const phases = new Set((process.env.BENCH_E2E_PHASES ?? "throughput,avro,latency,ceiling,bound").split(","));
 /** Driver heap: local mode runs the executors in the driver, so it holds each batch's cache too. */
 const driverMemory = process.env.BENCH_E2E_DRIVER_MEMORY ?? "3g";
 /** Extra spark-submit settings, `key=value;key=value` (for tuning runs). */
@@ -120,6 +122,9 @@ async function countRows(endpoint: CassandraEndpoint, keyspace: string): Promise
   return (await tableIds(endpoint, keyspace))?.size ?? -1;
 }
 
+/** The variants of spark/bench/stack_bound.py, in the order it runs them. */
+const boundVariants = ["from_json", "job_decoder"] as const;
+
 /** One variant of spark/bench/stack_bound.py (a `RESULT {json}` line). */
 interface StackBoundResult {
   readonly rows: number;
@@ -166,7 +171,17 @@ async function stackBound(
 async function main(): Promise<void> {
   const loadAtStart = round(loadavg()[0]!, 2);
   const runtime = await prepareJobRuntime();
-  const harness = await startServices({ services: ["kafka", "cassandra"], kraft: true, tuned: true });
+  // The registry only for the Avro phase.
+  const harness = await startServices({
+    services: phases.has("avro") ? ["kafka", "cassandra", "registry"] : ["kafka", "cassandra"],
+    kraft: true,
+    tuned: true,
+  });
+  const registryUrl = (): string => {
+    const registry = (harness as { registry?: { url: string } }).registry;
+    if (!registry) throw new Error("the harness registry is not running");
+    return registry.url;
+  };
   const jobs: RunningJob[] = [];
   const client = new Client({
     ...cassandraClientOptions(harness.cassandra),
@@ -175,11 +190,17 @@ async function main(): Promise<void> {
   try {
     const pipeline = (prefix: string) => newJobPipeline(harness, prefix, partitions);
     // No --seed: a seeded run stamps event_time from a fixed reference clock; latency needs the wall clock.
-    const produce = async (topic: string, count: number, recordsPerSecond: number) => {
+    const produce = async (
+      topic: string,
+      count: number,
+      recordsPerSecond: number,
+      format: "json" | "avro" = "json",
+    ) => {
       const run = await runCli(
         [
           ["--brokers", harness.kafka.bootstrap, "--topic", topic],
           ["--count", String(count), "--rate", String(recordsPerSecond)],
+          format === "avro" ? ["--format", "avro", "--schema-registry", registryUrl()] : [],
         ].flat(),
         producerLogin(harness.kafka),
         { timeoutMs: 30 * 60_000 },
@@ -258,29 +279,31 @@ async function main(): Promise<void> {
       process.stdout.write(`bench:e2e: cassandra ceiling ${JSON.stringify(ceiling)}\n`);
     }
 
-    // 1. Sustained throughput from a backlog.
-    let throughput:
-      | ({
-          rows_per_second: number;
-          batches: number;
-          measured_records: number;
-          warmup_records: number;
-          cold_start: { rows_per_second: number; batches: number } & Record<string, unknown>;
-        } & Record<string, unknown>)
-      | undefined;
-    if (phases.has("throughput")) {
-      const backlogPipeline = await pipeline("bench_backlog");
+    // 1. Sustained throughput from a backlog, JSON records (and Avro: phase `avro`).
+    type Throughput = {
+      rows_per_second: number;
+      batches: number;
+      measured_records: number;
+      warmup_records: number;
+      cold_start: { rows_per_second: number; batches: number } & Record<string, unknown>;
+      cpu?: CpuUse;
+    } & Record<string, unknown>;
+    const sustainedThroughput = async (format: "json" | "avro"): Promise<Throughput> => {
+      const backlogPipeline = await pipeline(`bench_backlog_${format}`);
       const total = backlog + warmupBatches * Number(throughputEnv.MAX_OFFSETS_PER_TRIGGER);
       process.stdout.write(
-        `bench:e2e: producing a backlog of ${total} records (${warmupBatches} warm-up batches)\n`,
+        `bench:e2e: producing a backlog of ${total} ${format} records (${warmupBatches} warm-up batches)\n`,
       );
-      await produce(backlogPipeline.topic, total, 0);
-      process.stdout.write("bench:e2e: starting the job on the backlog\n");
+      await produce(backlogPipeline.topic, total, 0, format);
+      process.stdout.write(`bench:e2e: starting the job on the ${format} backlog\n`);
       const jobStart = Date.now();
       const backlogJob = await startJob(runtime, {
         ...backlogPipeline,
-        name: "bench-backlog",
-        env: throughputEnv,
+        name: `bench-backlog-${format}`,
+        env: {
+          ...throughputEnv,
+          ...(format === "avro" ? { RECORD_FORMAT: "avro", SCHEMA_REGISTRY_URL: registryUrl() } : {}),
+        },
         driverMemory,
         sparkConf,
       });
@@ -312,7 +335,8 @@ async function main(): Promise<void> {
       const sustained = rate(measured);
       await backlogJob.process.stop();
       const backlogRows = await countRows(harness.cassandra, backlogPipeline.keyspace);
-      throughput = {
+      const result: Throughput = {
+        record_format: format,
         records: total,
         warmup_records: warmRows,
         measured_records: sustained.rows,
@@ -326,8 +350,11 @@ async function main(): Promise<void> {
         ...(warm && drained ? { cpu: cpuUse(warm, drained, sustained.rows) } : {}),
         job_settings: throughputEnv,
       };
-      process.stdout.write(`bench:e2e: throughput ${JSON.stringify(throughput)}\n`);
-    }
+      process.stdout.write(`bench:e2e: throughput (${format}) ${JSON.stringify(result)}\n`);
+      return result;
+    };
+    const throughput = phases.has("throughput") ? await sustainedThroughput("json") : undefined;
+    const avroThroughput = phases.has("avro") ? await sustainedThroughput("avro") : undefined;
 
     // 2. Latency at a steady rate.
     let latency: ({ p50_ms: number; p99_ms: number } & Record<string, unknown>) | undefined;
@@ -413,10 +440,20 @@ async function main(): Promise<void> {
       const boundPipeline = await pipeline("bench_bound");
       process.stdout.write(`bench:e2e: stack bound, producing ${backlog} records\n`);
       await produce(boundPipeline.topic, backlog, 0);
+      // Each variant's measured pass writes into a table of its own, empty as the throughput phase's
+      // is: overwriting the rows its warm-up pass (or an earlier variant) wrote costs Cassandra less,
+      // and gave whichever variant ran second a head start of up to 2x (seen in a run where both
+      // variants were the same from_json query: 7,078 and 14,198 rows/s).
+      const measuredKeyspaces: string[] = [];
+      for (const variant of boundVariants) {
+        const keyspace = harness.uniqueName(`bench_bound_${variant}`);
+        await createUsersTable(harness.cassandra, keyspace);
+        measuredKeyspaces.push(`${variant}=${keyspace}`);
+      }
       bound = await stackBound(runtime, {
         ...boundPipeline,
         name: "bench-bound",
-        env: throughputEnv,
+        env: { ...throughputEnv, BENCH_BOUND_MEASURED_KEYSPACES: measuredKeyspaces.join(",") },
         driverMemory,
         sparkConf,
       });
@@ -439,7 +476,7 @@ async function main(): Promise<void> {
       },
       setup:
         "harness Kafka 3.9.1 (KRaft) + Cassandra 5.0 as local processes; job spark/main.py via spark-submit " +
-        `local[2] (pyspark 3.5.7), ${partitions} topic partitions, JSON records from the producer CLI`,
+        `local[2] (pyspark 3.5.7), ${partitions} topic partitions, JSON (and Avro, Apicurio registry) records from the producer CLI`,
       throughput,
       latency,
       cassandra_ceiling: ceiling,
@@ -450,9 +487,35 @@ async function main(): Promise<void> {
         throughput.rows_per_second / ceiling.unlogged_batches.rows_per_second,
         2,
       ),
+      ...(avroThroughput
+        ? {
+            avro_throughput: avroThroughput,
+            avro_ratio_to_stack_bound: round(
+              avroThroughput.rows_per_second / bound.from_json!.rows_per_second,
+              2,
+            ),
+          }
+        : {}),
+      // Issue 14's targets: the job within 0.9 of the from_json bound of the same run, at most
+      // 0.15 ms of CPU per row (every process of the stack), p99 at 1,000 records/s within 2 s.
+      // Issue 5's 20,000 rows/s stays reported (out of reach with the whole stack on 2 cores).
       targets: {
-        rows_per_second: { target: 20_000, met: throughput.rows_per_second >= 20_000 },
-        p99_ms: { target: 2_000, met: latency.p99_ms <= 2_000 },
+        ratio_to_stack_bound: {
+          target: 0.9,
+          value: round(throughput.rows_per_second / bound.from_json!.rows_per_second, 2),
+          met: throughput.rows_per_second >= 0.9 * bound.from_json!.rows_per_second,
+        },
+        cpu_ms_per_row: {
+          target: 0.15,
+          value: throughput.cpu?.cpu_ms_per_row_total,
+          met: (throughput.cpu?.cpu_ms_per_row_total ?? Infinity) <= 0.15,
+        },
+        p99_ms: { target: 2_000, value: latency.p99_ms, met: latency.p99_ms <= 2_000 },
+        rows_per_second: {
+          target: 20_000,
+          value: throughput.rows_per_second,
+          met: throughput.rows_per_second >= 20_000,
+        },
       },
     };
     mkdirSync(join(__dirname, "results"), { recursive: true });
@@ -460,6 +523,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `bench:e2e: Kafka -> Cassandra ${throughput.rows_per_second} rows/s sustained (${throughput.measured_records} rows in ${throughput.batches} batches after a ${throughput.warmup_records}-row warm-up; ${throughput.cold_start.rows_per_second} rows/s over all batches from a cold start)`,
+        ...(avroThroughput
+          ? [
+              `bench:e2e: Avro ${avroThroughput.rows_per_second} rows/s sustained, ${avroThroughput.cpu?.cpu_ms_per_row_total ?? "?"} CPU ms/row; ratio to the from_json bound ${result.avro_ratio_to_stack_bound}`,
+            ]
+          : []),
+        `bench:e2e: JSON ${throughput.cpu?.cpu_ms_per_row_total ?? "?"} CPU ms/row (target 0.15: ${result.targets.cpu_ms_per_row.met ? "met" : "not met"}); ratio to the from_json bound ${result.ratio_to_stack_bound} (target 0.9: ${result.targets.ratio_to_stack_bound.met ? "met" : "not met"})`,
         `bench:e2e: latency at ${rate}/s: p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms`,
         `bench:e2e: Cassandra ceiling ${ceiling.rows_per_second} rows/s (single inserts), ${ceiling.unlogged_batches.rows_per_second} rows/s (unlogged batches); ratio ${result.ratio_to_ceiling} / ${result.ratio_to_batched_ceiling}`,
         `bench:e2e: stack bound (one batch query, same connector settings): from_json without validation ${bound.from_json!.rows_per_second} rows/s, the job's decoder ${bound.job_decoder!.rows_per_second} rows/s; ratio ${result.ratio_to_stack_bound}`,

@@ -156,6 +156,11 @@ export function streamingJobBuildArgs(spark: string = sparkVersion): Readonly<Re
     SCALA_BINARY_VERSION: versions.scala,
     SPARK_CASSANDRA_CONNECTOR_VERSION: versions.sparkCassandraConnector,
     MAVEN_DEPENDENCY_PLUGIN_VERSION: versions.mavenDependencyPlugin,
+    JUNIT_VERSION: versions.validatorBuild.junit,
+    MAVEN_RESOURCES_PLUGIN_VERSION: versions.validatorBuild.mavenResourcesPlugin,
+    MAVEN_COMPILER_PLUGIN_VERSION: versions.validatorBuild.mavenCompilerPlugin,
+    MAVEN_SUREFIRE_PLUGIN_VERSION: versions.validatorBuild.mavenSurefirePlugin,
+    MAVEN_JAR_PLUGIN_VERSION: versions.validatorBuild.mavenJarPlugin,
   };
 }
 

@@ -101,6 +101,17 @@ def settings_for(
     )
 
 
+def validator_jar() -> str:
+    """The job's JVM validator jar (spark/validator), which scripts/test-python.ts builds and names."""
+    jar = os.environ.get("DATA_PIPELINE_VALIDATOR_JAR")
+    if not jar or not Path(jar).is_file():
+        raise RuntimeError(
+            "DATA_PIPELINE_VALIDATOR_JAR does not name the validator jar: run the tests with "
+            "`npm run test:python`, which builds it (tests/harness/services/validator.ts)"
+        )
+    return jar
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     from pyspark.sql import SparkSession
@@ -108,6 +119,7 @@ def spark() -> Iterator[Any]:
     session = (
         SparkSession.builder.master("local[1]")
         .appName("users-stream-tests")
+        .config("spark.jars", validator_jar())
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "1")

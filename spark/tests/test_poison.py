@@ -7,11 +7,10 @@ limit, a BOM, truncated bytes...). Every outcome must be a `Decoded` with exactl
 and reason, never an exception; a reason must be UTF-8 text (it becomes a Kafka header and a log
 line) and must not be the decoder's own catch-all (`poison: the decoder failed ...`), which would
 mean that some check raised; the strings of a valid row must be UTF-8 text (Cassandra stores
-them). The same records also go through `decode_arrow_batches`, the function the job runs in
-its Python workers, on real pyarrow RecordBatches.
+them). This is the Python reference decoder; spark/tests/test_jvm_validator.py holds the job's
+JVM validator to it, outcome for outcome.
 
-Each property runs POISON_EXAMPLES examples (default 1,500; the Arrow batch property a third of
-that, each of its examples holding up to 16 records); `pytest -s` prints how many each one ran,
+Each property runs POISON_EXAMPLES examples (default 1,500); `pytest -s` prints how many each one ran,
 `--hypothesis-show-statistics` adds the mix of outcomes (valid, invalid, unparsable, ...).
 """
 
@@ -29,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from conftest import avro_bytes, avro_schema, json_bytes, make_user, settings_for
 from hypothesis import HealthCheck, event, given, settings
@@ -38,11 +36,9 @@ from hypothesis import strategies as st
 from users_stream.contract import FIELD_FORMATS, field_kinds, load_contract_schema, name_for_reason
 from users_stream.decode import (
     MAXIMUM_NESTING,
-    META_COLUMNS,
     REASON_MAX_CHARACTERS,
     Decoded,
     RecordDecoder,
-    decode_arrow_batches,
 )
 
 KINDS = field_kinds(load_contract_schema())
@@ -502,84 +498,6 @@ def test_mutated_users_give_a_row_or_the_expected_reason(mutant: Mutant) -> None
         assert category == "invalid", (mutant.mutations, outcome)
         for need in mutant.needs:
             assert need in (outcome.reason or ""), (need, mutant.mutations, outcome.reason)
-
-
-def kafka_batch(values: list[bytes | None], keys: list[bytes | None], first_offset: int) -> pa.RecordBatch:
-    """A RecordBatch shaped like the Kafka source's rows as the job hands them to mapInArrow."""
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array(keys, type=pa.binary()),
-            pa.array(values, type=pa.binary()),
-            pa.array(["users"] * len(values), type=pa.string()),
-            pa.array([index % 3 for index in range(len(values))], type=pa.int32()),
-            pa.array([first_offset + index for index in range(len(values))], type=pa.int64()),
-        ],
-        names=["key", "value", "topic", "partition", "offset"],
-    )
-
-
-def check_arrow_run(batches: list[list[bytes | None]]) -> int:
-    """Runs `batches` through decode_arrow_batches; checks each output row against `decode`."""
-    inputs = [
-        kafka_batch(
-            values,
-            [None if index % 4 == 0 else f"k{index}".encode() for index in range(len(values))],
-            1000 * number,
-        )
-        for number, values in enumerate(batches)
-    ]
-    outputs = list(decode_arrow_batches(SETTINGS)(iter(inputs)))
-    assert len(outputs) == len(inputs)
-    names = list(KINDS)
-    for source, output, values in zip(inputs, outputs, batches, strict=True):
-        assert output.num_rows == source.num_rows == len(values)
-        assert output.schema.names == [*names, *META_COLUMNS]
-        rows = output.to_pylist()
-        for row, key, value, partition, offset in zip(
-            rows,
-            source.column("key").to_pylist(),
-            values,
-            source.column("partition").to_pylist(),
-            source.column("offset").to_pylist(),
-            strict=True,
-        ):
-            expected = DECODER.decode(value)
-            check_outcome(expected)
-            assert (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"]) == (
-                "users",
-                partition,
-                offset,
-            )
-            assert row["dlq_reason"] == expected.reason
-            if expected.reason is None:
-                assert expected.values is not None
-                assert row["kafka_key"] is None and row["kafka_value"] is None
-                for name, field_value in zip(names, expected.values, strict=True):
-                    if KINDS[name] == "date":
-                        assert row[name] == date.fromisoformat(field_value)
-                    elif KINDS[name] == "timestamp":
-                        parsed = datetime.strptime(field_value, "%Y-%m-%dT%H:%M:%S.%fZ")
-                        assert row[name] == parsed.replace(tzinfo=timezone.utc)
-                    else:
-                        assert row[name] == field_value
-            else:
-                assert (row["kafka_key"], row["kafka_value"]) == (key, value)
-                assert all(row[name] is None for name in names)
-    return sum(map(len, batches))
-
-
-@settings(POISON, max_examples=max(1, EXAMPLES_PER_PROPERTY // 3))
-@given(batches=st.lists(st.lists(ANY_VALUE, max_size=8), min_size=1, max_size=2))
-def test_arrow_batches_of_any_records_decode_whole(batches: list[list[bytes | None]]) -> None:
-    """mapInArrow's function on real RecordBatches: one output batch per input, every row kept.
-
-    A valid row carries the typed fields (dates and timestamps parsed by Arrow) and no source; an
-    invalid one carries the reason `decode` gives and the original key and value.
-    """
-    EXAMPLES["arrow batches"] += 1
-    records = check_arrow_run(batches)
-    EXAMPLES["arrow batches: records"] += records
-    event(f"records per example: {min(records, 10)}{'+' if records >= 10 else ''}")
 
 
 # --- the poison kinds of issue 11, one by one -------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Decoding and validation of Kafka record values, one record at a time and in Arrow batches.
+"""Decoding and validation of Kafka record values: the Python reference of the job's JVM validator.
+
+The job runs spark/validator (Java, in the executor JVMs); this module states the same outcome in
+Python, and spark/tests/test_jvm_validator.py / test_jvm_avro.py compare the two record for record.
 
 A record is either a valid user (a tuple of the contract's fields, ready for Cassandra) or a
 rejection reason for the dead-letter topic. Nothing here raises on bad data; only an unreachable
@@ -12,7 +15,7 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from operator import itemgetter
@@ -269,84 +272,3 @@ class RecordDecoder:
         if not isinstance(record, dict):
             return None, "invalid: record is not an object"
         return _json_form(record), None
-
-
-# Columns of a decoded batch (besides the contract's fields): see `decoded_columns`.
-META_COLUMNS = ("dlq_reason", "kafka_key", "kafka_value", "kafka_topic", "kafka_partition", "kafka_offset")
-
-
-def decode_arrow_batches(settings: DecoderSettings) -> Callable[[Iterable[Any]], Iterator[Any]]:
-    """The function for `DataFrame.mapInArrow`: Kafka rows in, contract fields + reason + source out.
-
-    Valid rows carry the fields (strings as sent; street_number as int; dates and timestamps (UTC)
-    parsed) and a null reason and value;
-    invalid rows carry null fields, the reason and the original key/value bytes.
-    """
-
-    def run(batches: Iterable[Any]) -> Iterator[Any]:
-        import pyarrow as pa
-
-        from . import worker_imports
-
-        # Runs in the Python worker; from its next task on, PySpark's per-task import-cache reset
-        # no longer re-reads Spark's zip archives (see worker_imports).
-        worker_imports.install()
-        decoder = RecordDecoder(settings)
-        names = decoder.names
-        # Dates and timestamps leave the worker typed: Arrow parses the validated ISO strings in C++.
-        # A Spark cast of the strings instead compiled a regex per value (the session time zone
-        # lookup in Spark 3.5's string-to-timestamp parser), ~6% of the driver JVM's CPU (JFR).
-        typed = {"int": pa.int32(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
-        field_types = [typed.get(kind, pa.string()) for _, kind in settings.kinds]
-        schema = pa.schema(
-            [pa.field(name, kind) for name, kind in zip(names, field_types, strict=True)]
-            + [
-                pa.field("dlq_reason", pa.string()),
-                pa.field("kafka_key", pa.binary()),
-                pa.field("kafka_value", pa.binary()),
-                pa.field("kafka_topic", pa.string()),
-                pa.field("kafka_partition", pa.int32()),
-                pa.field("kafka_offset", pa.int64()),
-            ]
-        )
-        width = len(names)
-        for batch in batches:
-            keys = batch.column("key").to_pylist()
-            values = batch.column("value").to_pylist()
-            columns: list[list[Any]] = [[] for _ in range(width)]
-            reasons: list[str | None] = []
-            out_keys: list[bytes | None] = []
-            out_values: list[bytes | None] = []
-            for key, value in zip(keys, values, strict=True):
-                outcome = decoder.decode(value)
-                if outcome.values is not None:
-                    for index in range(width):
-                        columns[index].append(outcome.values[index])
-                    reasons.append(None)
-                    out_keys.append(None)
-                    out_values.append(None)
-                else:
-                    for index in range(width):
-                        columns[index].append(None)
-                    reasons.append(outcome.reason)
-                    out_keys.append(key)
-                    out_values.append(value)
-            arrays = [
-                (
-                    pa.array(column, type=pa.string()).cast(kind)
-                    if pa.types.is_temporal(kind)
-                    else pa.array(column, type=kind)
-                )
-                for column, kind in zip(columns, field_types, strict=True)
-            ]
-            arrays += [
-                pa.array(reasons, type=pa.string()),
-                pa.array(out_keys, type=pa.binary()),
-                pa.array(out_values, type=pa.binary()),
-                batch.column("topic").cast(pa.string()),
-                batch.column("partition").cast(pa.int32()),
-                batch.column("offset").cast(pa.int64()),
-            ]
-            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-    return run

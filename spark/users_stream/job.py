@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import EXIT_CONFIG, ConfigError, JobConfig, load_config
 from .contract import field_kinds, load_contract_schema
-from .decode import DecoderSettings, decode_arrow_batches
+from .decode import DecoderSettings
 from .kafka_security import error_text, kafka_client_options, kafka_refusal, login_text, refusal_message
 from .quarantine import PoisonSuspected, isolate_poison, positions_filter, source_letters
 from .resilience import (
@@ -27,7 +27,6 @@ from .resilience import (
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-    from pyspark.sql.types import StructType
 
 log = logging.getLogger("users_stream")
 
@@ -63,7 +62,6 @@ def spark_conf(config: JobConfig) -> dict[str, str]:
     conf = {
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": "2",
-        "spark.sql.execution.arrow.maxRecordsPerBatch": "10000",
         "spark.sql.streaming.stopGracefullyOnShutdown": "true",
         "spark.cassandra.connection.host": ",".join(cassandra.hosts),
         "spark.cassandra.connection.port": str(cassandra.port),
@@ -139,40 +137,70 @@ def is_local_path(location: str) -> bool:
     return not separator or scheme == "file"
 
 
-def decoded_schema(contract: dict[str, Any]) -> StructType:
-    """Spark schema of the decoder's output: the contract fields, the reason, the source."""
-    from pyspark.sql.types import (
-        BinaryType,
-        DataType,
-        DateType,
-        IntegerType,
-        LongType,
-        StringType,
-        StructField,
-        StructType,
-        TimestampType,
-    )
+# The JVM validator's UDF (spark/validator, datapipeline.validator.UsersValidator): decodes a Kafka
+# value (JSON, or Avro in Confluent wire format) and checks it against contracts/users.rules.json in
+# the executor JVMs, with the same outcome and reason words as the Python reference
+# (decode.RecordDecoder; spark/tests compare them). No Python worker in the per-record path.
+VALIDATOR_FUNCTION = "users_stream_validate"
+VALIDATOR_CLASS = "datapipeline.validator.UsersValidator"
 
-    types: dict[str, DataType] = {"integer": IntegerType(), "date": DateType(), "timestamp": TimestampType()}
-    fields = [
-        StructField(entry["name"], types.get(entry["type"], StringType()), True)
-        for entry in contract["fields"]
-    ]
-    fields += [
-        StructField("dlq_reason", StringType(), True),
-        StructField("kafka_key", BinaryType(), True),
-        StructField("kafka_value", BinaryType(), True),
-        StructField("kafka_topic", StringType(), True),
-        StructField("kafka_partition", IntegerType(), True),
-        StructField("kafka_offset", LongType(), True),
-    ]
-    return StructType(fields)
+
+def register_validator(spark: SparkSession, settings: DecoderSettings) -> str:
+    """Registers the validator UDF (VALIDATOR_FUNCTION) on `spark`; returns its return type (DDL).
+
+    Registered on the session a DataFrame belongs to (a streaming query's batches run on a clone
+    of the job's session); registering again replaces it with the same function.
+    """
+    jvm: Any = spark.sparkContext._jvm
+    validator = jvm
+    for part in VALIDATOR_CLASS.split("."):
+        validator = getattr(validator, part)
+    return str(
+        validator.register(
+            spark._jsparkSession,
+            VALIDATOR_FUNCTION,
+            settings.record_format,
+            settings.max_record_bytes,
+            settings.schema_registry_url,
+        )
+    )
 
 
 def decode_frame(frame: DataFrame, settings: DecoderSettings, contract: dict[str, Any]) -> DataFrame:
-    """Kafka rows (key, value, topic, partition, offset) -> decoded rows (see `decoded_schema`)."""
-    return frame.select("key", "value", "topic", "partition", "offset").mapInArrow(
-        decode_arrow_batches(settings), decoded_schema(contract)
+    """Kafka rows (key, value, topic, partition, offset) -> decoded rows.
+
+    The contract's fields with its Spark types (null for an invalid record), `dlq_reason` (null for
+    a valid one), and the source: kafka_key, kafka_value, kafka_topic, kafka_partition, kafka_offset.
+    The UDF returns dates as days and timestamps as microseconds since the epoch (no per-value
+    object conversion between the UDF and Spark); they become DATE and TIMESTAMP here.
+    """
+    from pyspark.sql import functions as F
+
+    register_validator(frame.sparkSession, settings)
+    decoded = F.col("decoded")
+    fields = []
+    for entry in contract["fields"]:
+        value = decoded[entry["name"]]
+        if entry["type"] == "date":
+            value = F.date_from_unix_date(value)
+        elif entry["type"] == "timestamp":
+            value = F.timestamp_micros(value)
+        fields.append(value.alias(entry["name"]))
+    return frame.select(
+        F.call_function(VALIDATOR_FUNCTION, F.col("value")).alias("decoded"),
+        "key",
+        "value",
+        "topic",
+        "partition",
+        "offset",
+    ).select(
+        *fields,
+        decoded["dlq_reason"].alias("dlq_reason"),
+        F.col("key").alias("kafka_key"),
+        F.col("value").alias("kafka_value"),
+        F.col("topic").alias("kafka_topic"),
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
     )
 
 
