@@ -1,4 +1,4 @@
-"""The decoder inside local pyspark: mapInArrow output, typed valid rows, DLQ messages."""
+"""The job's decoding inside local pyspark: the JVM validator's output, typed valid rows, DLQ messages."""
 
 from __future__ import annotations
 

@@ -658,8 +658,9 @@ def quiet_per_task_warnings(spark: SparkSession) -> None:
     """Raises the log level of a Spark logger that warns once per task and says nothing new.
 
     The Kafka source warns "KafkaDataConsumer is not running in UninterruptibleThread" on every task
-    whose rows a Python worker consumes (here: all of them), which buried each batch's summary
-    line under one warning per partition. The risk it names (a consumer interrupted mid-call may
+    whose rows another thread consumes (a Python worker's feeder, when the job decoded in Python;
+    the quarantine's splits may still), which buried each batch's summary line under one warning
+    per partition. The risk it names (a consumer interrupted mid-call may
     hang, KAFKA-1894) is bounded by the attempt watchdog, which exits the driver if a cancelled
     attempt does not return. Best effort: a failure leaves the level as it was.
     """
