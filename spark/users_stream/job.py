@@ -166,17 +166,18 @@ def register_validator(spark: SparkSession, settings: DecoderSettings) -> str:
     )
 
 
-def decode_frame(frame: DataFrame, settings: DecoderSettings, contract: dict[str, Any]) -> DataFrame:
-    """Kafka rows (key, value, topic, partition, offset) -> decoded rows.
+@dataclass(frozen=True)
+class DecodeColumns:
+    """The column expressions of `decode_frame`, built once per job (see BatchExpressions)."""
 
-    The contract's fields with its Spark types (null for an invalid record), `dlq_reason` (null for
-    a valid one), and the source: kafka_key, kafka_value, kafka_topic, kafka_partition, kafka_offset.
-    The UDF returns dates as days and timestamps as microseconds since the epoch (no per-value
-    object conversion between the UDF and Spark); they become DATE and TIMESTAMP here.
-    """
+    validated: tuple[Any, ...]
+    decoded: tuple[Any, ...]
+
+
+def decode_columns(contract: dict[str, Any]) -> DecodeColumns:
+    """The two projections of `decode_frame` for this contract."""
     from pyspark.sql import functions as F
 
-    register_validator(frame.sparkSession, settings)
     decoded = F.col("decoded")
     fields = []
     for entry in contract["fields"]:
@@ -186,22 +187,43 @@ def decode_frame(frame: DataFrame, settings: DecoderSettings, contract: dict[str
         elif entry["type"] == "timestamp":
             value = F.timestamp_micros(value)
         fields.append(value.alias(entry["name"]))
-    return frame.select(
-        F.call_function(VALIDATOR_FUNCTION, F.col("value")).alias("decoded"),
-        "key",
-        "value",
-        "topic",
-        "partition",
-        "offset",
-    ).select(
-        *fields,
-        decoded["dlq_reason"].alias("dlq_reason"),
-        F.col("key").alias("kafka_key"),
-        F.col("value").alias("kafka_value"),
-        F.col("topic").alias("kafka_topic"),
-        F.col("partition").alias("kafka_partition"),
-        F.col("offset").alias("kafka_offset"),
+    return DecodeColumns(
+        validated=(
+            F.call_function(VALIDATOR_FUNCTION, F.col("value")).alias("decoded"),
+            F.col("key"),
+            F.col("value"),
+            F.col("topic"),
+            F.col("partition"),
+            F.col("offset"),
+        ),
+        decoded=(
+            *fields,
+            decoded["dlq_reason"].alias("dlq_reason"),
+            F.col("key").alias("kafka_key"),
+            F.col("value").alias("kafka_value"),
+            F.col("topic").alias("kafka_topic"),
+            F.col("partition").alias("kafka_partition"),
+            F.col("offset").alias("kafka_offset"),
+        ),
     )
+
+
+def decode_frame(
+    frame: DataFrame,
+    settings: DecoderSettings,
+    contract: dict[str, Any],
+    columns: DecodeColumns | None = None,
+) -> DataFrame:
+    """Kafka rows (key, value, topic, partition, offset) -> decoded rows.
+
+    The contract's fields with its Spark types (null for an invalid record), `dlq_reason` (null for
+    a valid one), and the source: kafka_key, kafka_value, kafka_topic, kafka_partition, kafka_offset.
+    The UDF returns dates as days and timestamps as microseconds since the epoch (no per-value
+    object conversion between the UDF and Spark); they become DATE and TIMESTAMP here.
+    """
+    register_validator(frame.sparkSession, settings)
+    columns = columns or decode_columns(contract)
+    return frame.select(*columns.validated).select(*columns.decoded)
 
 
 @dataclass(frozen=True)
@@ -352,6 +374,7 @@ class BatchWriter:
         self._attempt_cancelled = False
         self._observations = 0
         self._expressions: BatchExpressions | None = None
+        self._decode_columns: DecodeColumns | None = None
 
     def cassandra_reachable(self) -> bool:
         """True when a contact point answers a CQL request (OPTIONS), not merely accepts TCP."""
@@ -606,8 +629,10 @@ class BatchWriter:
         if self._expressions is None:
             self._expressions = batch_expressions(self.contract)
         expressions = self._expressions
+        if self._decode_columns is None:
+            self._decode_columns = decode_columns(self.contract)
         rows, rejected = write_counted(
-            decode_frame(frame, self.settings, self.contract),
+            decode_frame(frame, self.settings, self.contract, self._decode_columns),
             expressions,
             self._store,
             f"users_stream_batch_{self._observations}",
@@ -616,7 +641,9 @@ class BatchWriter:
         stored_at = time.monotonic()
         if rejected > 0:
             self._send_dead_letters(
-                dead_letters(decode_frame(frame, self.settings, self.contract), expressions)
+                dead_letters(
+                    decode_frame(frame, self.settings, self.contract, self._decode_columns), expressions
+                )
             )
         finished = time.monotonic()
         log.info(
