@@ -43,7 +43,7 @@ import { cassandraClientOptions } from "../tests/harness/services/cassandra";
 import type { CassandraEndpoint } from "../tests/harness/services/cassandra";
 import { runCli } from "../tests/unit/producer/cli-runner";
 import { producerLogin } from "../tests/e2e/producer-support";
-import { cpuSnapshot, cpuUse } from "./proc-cpu";
+import { cassandraQuiet, cpuSnapshot, cpuUse } from "./proc-cpu";
 import type { CpuSnapshot, CpuUse } from "./proc-cpu";
 import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
 import {
@@ -300,7 +300,10 @@ async function main(): Promise<void> {
         `bench:e2e: producing a backlog of ${total} ${format} records (${warmupBatches} warm-up batches)\n`,
       );
       await produce(backlogPipeline.topic, total, 0, format);
-      process.stdout.write(`bench:e2e: starting the job on the ${format} backlog\n`);
+      const waited = await cassandraQuiet();
+      process.stdout.write(
+        `bench:e2e: starting the job on the ${format} backlog (Cassandra quiet after ${waited} s)\n`,
+      );
       const jobStart = Date.now();
       const backlogJob = await startJob(runtime, {
         ...backlogPipeline,

@@ -107,3 +107,23 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, rows: number): C
     machine_steal_percent: all > 0 ? round((100 * machine("steal")) / all, 1) : 0,
   };
 }
+
+/**
+ * Waits (up to `maxSeconds`) until Cassandra has used less than `busyFraction` of a core for three
+ * one-second samples in a row: the memtable flushes and compactions that one phase's writes leave
+ * behind would otherwise run during (and be billed to) the next phase. Returns the seconds waited.
+ */
+export async function cassandraQuiet(maxSeconds = 90, busyFraction = 0.1): Promise<number> {
+  const started = Date.now();
+  const first = cpuSnapshot()?.byKind.cassandra;
+  if (first === undefined) return 0;
+  let previous: number = first;
+  let quietSamples = 0;
+  while (quietSamples < 3 && Date.now() - started < maxSeconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now: number = cpuSnapshot()?.byKind.cassandra ?? previous;
+    quietSamples = now - previous < busyFraction ? quietSamples + 1 : 0;
+    previous = now;
+  }
+  return Math.round((Date.now() - started) / 1000);
+}

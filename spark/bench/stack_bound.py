@@ -75,6 +75,26 @@ def cpu_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
     return totals
 
 
+def cassandra_quiet(max_seconds: float = 90.0, busy_fraction: float = 0.1) -> float:
+    """Waits until Cassandra used < `busy_fraction` of a core for 3 one-second samples in a row.
+
+    The flushes and compactions an earlier pass's writes leave behind would otherwise be billed to
+    the next pass (as bench/proc-cpu.ts's cassandraQuiet between phases). Returns the seconds waited.
+    """
+    started = time.monotonic()
+    totals = cpu_seconds_by_kind()
+    if totals is None or "cassandra" not in totals:
+        return 0.0
+    previous = totals["cassandra"]
+    quiet = 0
+    while quiet < 3 and time.monotonic() - started < max_seconds:
+        time.sleep(1.0)
+        now = (cpu_seconds_by_kind() or {}).get("cassandra", previous)
+        quiet = quiet + 1 if now - previous < busy_fraction else 0
+        previous = now
+    return round(time.monotonic() - started, 1)
+
+
 def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
     """Runs `write` once, returns its rate and the CPU per row of each process kind."""
     before = cpu_seconds_by_kind()
@@ -175,6 +195,7 @@ def main() -> int:
             writer(frame, config.cassandra.keyspace)()
     passes: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for name, keyspace in zip(order, keyspaces, strict=True):
+        cassandra_quiet()
         passes[name].append(measure(writer(variants[name], keyspace), rows))
     for name, results in passes.items():
         print("RESULT " + json.dumps({"variant": name, **combined(results)}), flush=True)
