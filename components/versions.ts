@@ -43,6 +43,8 @@ export interface Versions {
   readonly validatorBuild: {
     /** JUnit Jupiter, its tests. */
     readonly junit: string;
+    /** scala-library of the `spark` version's Scala (compile path only: javac reads Spark's Scala types). */
+    readonly scalaLibrary: string;
     readonly mavenResourcesPlugin: string;
     readonly mavenCompilerPlugin: string;
     readonly mavenSurefirePlugin: string;
@@ -132,6 +134,7 @@ export function mavenVersionProperties(spark: string = sparkVersion): Readonly<R
     "kafka.version": versions.harness.kafka,
     "cassandra.version": versions.cassandra,
     "junit.version": versions.validatorBuild.junit,
+    "scala-library.version": versions.validatorBuild.scalaLibrary,
     "maven-resources-plugin.version": versions.validatorBuild.mavenResourcesPlugin,
     "maven-compiler-plugin.version": versions.validatorBuild.mavenCompilerPlugin,
     "maven-surefire-plugin.version": versions.validatorBuild.mavenSurefirePlugin,
@@ -157,6 +160,7 @@ export function streamingJobBuildArgs(spark: string = sparkVersion): Readonly<Re
     SPARK_CASSANDRA_CONNECTOR_VERSION: versions.sparkCassandraConnector,
     MAVEN_DEPENDENCY_PLUGIN_VERSION: versions.mavenDependencyPlugin,
     JUNIT_VERSION: versions.validatorBuild.junit,
+    SCALA_LIBRARY_VERSION: versions.validatorBuild.scalaLibrary,
     MAVEN_RESOURCES_PLUGIN_VERSION: versions.validatorBuild.mavenResourcesPlugin,
     MAVEN_COMPILER_PLUGIN_VERSION: versions.validatorBuild.mavenCompilerPlugin,
     MAVEN_SUREFIRE_PLUGIN_VERSION: versions.validatorBuild.mavenSurefirePlugin,

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { interfaceArtifacts } from "./interface-artifacts";
 import { userRules } from "./rules";
+import { unicodeTableText } from "./unicode-table";
 import { userAvroSchema, userCqlCreateTable, userSparkStructType } from "./users";
 
 /** Every generated artifact: file name (in contracts/) and its expected content. */
@@ -17,6 +18,7 @@ export function contractArtifacts(): Record<string, string> {
     "users.spark.json": JSON.stringify(userSparkStructType(), null, 2) + "\n",
     "users.cql": userCqlCreateTable() + "\n",
     "users.rules.json": JSON.stringify(userRules, null, 2) + "\n",
+    "users.unicode.json": unicodeTableText(),
     ...interfaceArtifacts(__dirname),
   };
 }

@@ -1,0 +1,398 @@
+package datapipeline.validator;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The users record rules, interpreted from contracts/users.rules.json (a resource of this jar), as
+ * spark/users_stream/contract.py's {@code validate_user} interprets them: same checks, same order,
+ * same words. Nothing here restates a rule; a rule kind, field kind or key it does not know fails
+ * at load (in the driver when the UDF is registered, and in the JUnit tests), never on a record.
+ */
+final class Contract {
+  static final long DAY_MILLISECONDS = 86_400_000L;
+  static final double YEAR_MILLISECONDS = 365.25 * DAY_MILLISECONDS;
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\{(\\w+)\\}");
+  private static final Set<String> KINDS = Set.of("string", "int", "uuid", "date", "timestamp");
+  private static final Set<String> RECORD_RULES = Set.of("yearsBetween", "after", "notAfter", "range");
+  private static final Set<String> FORMAT_KEYS = Set.of("pattern", "oneOf", "minDigits");
+
+  /** One field: name, kind, its format check (string fields) and messages. */
+  record Field(String name, String kind, Predicate<String> format, String formatMessage, String kindMessage) {}
+
+  final List<Field> fields = new ArrayList<>();
+  final Set<String> names = new HashSet<>();
+  final List<Map<String, Object>> recordRules = new ArrayList<>();
+  final String notObject;
+  final String unknownField;
+  final String missing;
+  final String loneSurrogate;
+  final String lengthMessage;
+  final int maxLength;
+  final long intMin;
+  final long intMax;
+  final int reasonValueLength;
+  final int reasonKeep;
+  final String reasonEscaped;
+  final int maxNesting;
+  final UnicodeTable unicode;
+  private final Predicate<String> uuidPattern;
+  private final Predicate<String> datePattern;
+  private final Predicate<String> timestampPattern;
+
+  private static Object resource(String name) {
+    try (InputStream in = Contract.class.getResourceAsStream(name)) {
+      if (in == null) throw new IllegalStateException("the validator jar has no " + name);
+      return PyJson.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException | PyJson.Refused error) {
+      throw new IllegalStateException("cannot read " + name + ": " + error.getMessage(), error);
+    }
+  }
+
+  private static final class Holder {
+    static final Contract INSTANCE = new Contract(resource("users.rules.json"), resource("users.unicode.json"));
+  }
+
+  /** The jar's rules, loaded once per JVM. */
+  static Contract load() {
+    return Holder.INSTANCE;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> map(Object value, String where) {
+    if (!(value instanceof Map)) throw new IllegalStateException("users.rules.json: " + where + " is not an object");
+    return (Map<String, Object>) value;
+  }
+
+  static String text(Map<String, Object> map, String key, String where) {
+    Object value = map.get(key);
+    if (!(value instanceof String))
+      throw new IllegalStateException("users.rules.json: " + where + "." + key + " is not a string");
+    return (String) value;
+  }
+
+  static long number(Map<String, Object> map, String key, String where) {
+    Object value = map.get(key);
+    if (!(value instanceof Long))
+      throw new IllegalStateException("users.rules.json: " + where + "." + key + " is not an integer");
+    return (Long) value;
+  }
+
+  /** validate.ts's / contract.py's {@code fill}: each {name} replaced by its value when given. */
+  static String fill(String template, Map<String, String> values) {
+    Matcher matcher = PLACEHOLDER.matcher(template);
+    StringBuilder out = new StringBuilder();
+    while (matcher.find()) {
+      String value = values.get(matcher.group(1));
+      matcher.appendReplacement(out, Matcher.quoteReplacement(value != null ? value : matcher.group()));
+    }
+    matcher.appendTail(out);
+    return out.toString();
+  }
+
+  /** A whole-value match of a rules pattern (Unicode properties from the table). */
+  private Predicate<String> wholeValue(String pattern) {
+    Pattern full = Pattern.compile(unicode.expand(pattern));
+    if (!pattern.contains("\\p{")) return value -> full.matcher(value).matches();
+    // ASCII values: Java's own classes agree with the table on ASCII, and match faster.
+    Pattern ascii = Pattern.compile(pattern);
+    return value -> (isAscii(value) ? ascii : full).matcher(value).matches();
+  }
+
+  static boolean isAscii(String value) {
+    for (int index = 0; index < value.length(); index++) if (value.charAt(index) >= 0x80) return false;
+    return true;
+  }
+
+  @SuppressWarnings("unchecked")
+  Contract(Object rulesDocument, Object unicodeDocument) {
+    unicode = new UnicodeTable(unicodeDocument);
+    Map<String, Object> rules = map(rulesDocument, "the document");
+    if (!Long.valueOf(1).equals(rules.get("version")))
+      throw new IllegalStateException("users.rules.json: version " + rules.get("version") + " is not 1");
+    Map<String, Object> messages = map(rules.get("messages"), "messages");
+    notObject = text(messages, "notObject", "messages");
+    unknownField = text(messages, "unknownField", "messages");
+    missing = text(messages, "missing", "messages");
+    loneSurrogate = text(messages, "loneSurrogate", "messages");
+    maxLength = (int) number(map(rules.get("strings"), "strings"), "maxLength", "strings");
+    lengthMessage = fill(text(messages, "length", "messages"), Map.of("maxLength", Integer.toString(maxLength)));
+    String formatTemplate = text(messages, "format", "messages");
+    Map<String, Object> kinds = map(rules.get("kinds"), "kinds");
+    for (String kind : kinds.keySet())
+      if (!KINDS.contains(kind)) throw new IllegalStateException("users.rules.json: unknown kind " + kind);
+    Map<String, Object> integer = map(map(kinds.get("int"), "kinds.int").get("integer"), "kinds.int.integer");
+    intMin = number(integer, "min", "kinds.int.integer");
+    intMax = number(integer, "max", "kinds.int.integer");
+    uuidPattern = wholeValue(text(map(kinds.get("uuid"), "kinds.uuid"), "pattern", "kinds.uuid"));
+    datePattern = wholeValue(text(map(kinds.get("date"), "kinds.date"), "pattern", "kinds.date"));
+    timestampPattern =
+        wholeValue(text(map(kinds.get("timestamp"), "kinds.timestamp"), "pattern", "kinds.timestamp"));
+    Map<String, Object> formats = map(rules.get("formats"), "formats");
+    for (Object entry : (List<Object>) rules.get("fields")) {
+      Map<String, Object> field = map(entry, "fields[]");
+      String name = text(field, "name", "fields[]");
+      String kind = text(field, "kind", "fields." + name);
+      if (!KINDS.contains(kind)) throw new IllegalStateException("users.rules.json: field " + name + " has unknown kind " + kind);
+      Predicate<String> format = null;
+      String formatMessage = null;
+      Object formatName = field.get("format");
+      if (formatName != null) {
+        Map<String, Object> rule = map(formats.get(formatName), "formats." + formatName);
+        for (String key : rule.keySet())
+          if (!FORMAT_KEYS.contains(key))
+            throw new IllegalStateException("users.rules.json: formats." + formatName + " has unknown key " + key);
+        format = formatCheck(rule);
+        formatMessage = fill(formatTemplate, Map.of("format", (String) formatName));
+      }
+      String kindMessage = text(map(kinds.get(kind), "kinds." + kind), "message", "kinds." + kind);
+      fields.add(new Field(name, kind, format, formatMessage, kindMessage));
+      names.add(name);
+    }
+    for (Object entry : (List<Object>) rules.get("recordRules")) {
+      Map<String, Object> rule = map(entry, "recordRules[]");
+      String kind = text(rule, "rule", "recordRules[]");
+      if (!RECORD_RULES.contains(kind)) throw new IllegalStateException("users.rules.json: unknown record rule " + kind);
+      recordRules.add(rule);
+    }
+    Map<String, Object> reasons = map(rules.get("reasons"), "reasons");
+    reasonValueLength = (int) number(reasons, "valueLength", "reasons");
+    reasonKeep = text(reasons, "keep", "reasons").codePointAt(0);
+    reasonEscaped = text(reasons, "escaped", "reasons");
+    Matcher escaped = Pattern.compile("^\\[((?:\\\\p\\{\\w+\\})+)\\]$").matcher(reasonEscaped);
+    if (!escaped.matches())
+      throw new IllegalStateException("users.rules.json: reasons.escaped " + reasonEscaped + " is not a class of \\p{X}");
+    maxNesting = (int) number(map(rules.get("json"), "json"), "maxNesting", "json");
+    escapedProperties = new ArrayList<>();
+    Matcher property = Pattern.compile("\\\\p\\{(\\w+)\\}").matcher(escaped.group(1));
+    while (property.find()) escapedProperties.add(property.group(1));
+  }
+
+  private final List<String> escapedProperties;
+
+  private Predicate<String> formatCheck(Map<String, Object> rule) {
+    Predicate<String> pattern = rule.containsKey("pattern") ? wholeValue((String) rule.get("pattern")) : null;
+    @SuppressWarnings("unchecked")
+    Set<String> oneOf = rule.containsKey("oneOf") ? Set.copyOf((List<String>) (List<?>) rule.get("oneOf")) : null;
+    Long minDigits = (Long) rule.get("minDigits");
+    return value -> {
+      if (pattern != null && !pattern.test(value)) return false;
+      if (oneOf != null && !oneOf.contains(value)) return false;
+      if (minDigits != null) {
+        int digits = 0;
+        for (int index = 0; index < value.length(); index++) {
+          char c = value.charAt(index);
+          if (c >= '0' && c <= '9') digits++;
+        }
+        return digits >= minDigits;
+      }
+      return true;
+    };
+  }
+
+  /** Whether the reason escape class holds {@code codePoint} (and it is not `reasons.keep`). */
+  boolean escapedInReasons(int codePoint) {
+    if (codePoint == reasonKeep) return false;
+    for (String name : escapedProperties) if (unicode.has(name, codePoint)) return true;
+    return false;
+  }
+
+  /** Days since the epoch of a date of kind `date`, else null (contract.py's _date_days). */
+  Long dateDays(String text) {
+    if (!datePattern.test(text)) return null;
+    try {
+      int year = Integer.parseInt(text.substring(0, 4));
+      if (year < 1) return null;
+      return LocalDate.of(year, Integer.parseInt(text.substring(5, 7)), Integer.parseInt(text.substring(8, 10)))
+          .toEpochDay();
+    } catch (DateTimeException | NumberFormatException error) {
+      return null;
+    }
+  }
+
+  /** Milliseconds since the epoch of a time of kind `timestamp`, else null (_timestamp_milliseconds). */
+  Long timestampMilliseconds(String text) {
+    if (!timestampPattern.test(text) || text.substring(11, 13).compareTo("23") > 0) return null;
+    try {
+      int year = Integer.parseInt(text.substring(0, 4));
+      if (year < 1) return null;
+      LocalDateTime moment =
+          LocalDateTime.of(
+              year,
+              Integer.parseInt(text.substring(5, 7)),
+              Integer.parseInt(text.substring(8, 10)),
+              Integer.parseInt(text.substring(11, 13)),
+              Integer.parseInt(text.substring(14, 16)),
+              Integer.parseInt(text.substring(17, 19)),
+              Integer.parseInt(text.substring(20, 23)) * 1_000_000);
+      return moment.toInstant(ZoneOffset.UTC).toEpochMilli();
+    } catch (DateTimeException | NumberFormatException error) {
+      return null;
+    }
+  }
+
+  static boolean hasLoneSurrogate(String value) {
+    for (int index = 0; index < value.length(); index++) {
+      char c = value.charAt(index);
+      if (Character.isHighSurrogate(c)) {
+        if (index + 1 < value.length() && Character.isLowSurrogate(value.charAt(index + 1))) index++;
+        else return true;
+      } else if (Character.isLowSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Python's {@code type(value) is int or (type(value) is float and value.is_integer())}. */
+  static boolean integral(Object value) {
+    if (value instanceof Long) return true;
+    if (value instanceof Double) {
+      double number = (Double) value;
+      return !Double.isInfinite(number) && !Double.isNaN(number) && number == Math.rint(number);
+    }
+    return false;
+  }
+
+  private String fieldProblem(Field field, Object value) {
+    switch (field.kind()) {
+      case "string": {
+        if (!(value instanceof String)) return field.kindMessage();
+        String text = (String) value;
+        if (hasLoneSurrogate(text)) return loneSurrogate;
+        if (text.isEmpty() || text.length() > maxLength) return lengthMessage;
+        return field.format() != null && !field.format().test(text) ? field.formatMessage() : null;
+      }
+      case "int": {
+        if (!integral(value)) return field.kindMessage();
+        double number = ((Number) value).doubleValue();
+        if (value instanceof Long) {
+          long whole = (Long) value;
+          return whole >= intMin && whole <= intMax ? null : field.kindMessage();
+        }
+        return number >= intMin && number <= intMax ? null : field.kindMessage();
+      }
+      default: {
+        if (value instanceof String) {
+          String text = (String) value;
+          boolean ok;
+          if (field.kind().equals("uuid")) ok = uuidPattern.test(text);
+          else if (field.kind().equals("date")) ok = dateDays(text) != null;
+          else ok = timestampMilliseconds(text) != null;
+          if (ok) return null;
+        }
+        return field.kindMessage();
+      }
+    }
+  }
+
+  private long instant(Map<String, Object> record, String name) {
+    for (Field field : fields) {
+      if (field.name().equals(name)) {
+        String text = (String) record.get(name);
+        return field.kind().equals("date") ? dateDays(text) * DAY_MILLISECONDS : timestampMilliseconds(text);
+      }
+    }
+    throw new IllegalStateException("users.rules.json: a record rule names no field " + name);
+  }
+
+  /** Python's {@code f"{years:.2f}"}: the exact binary value rounded half-even, "-0.00" kept. */
+  static String twoDecimals(double years) {
+    String text = new BigDecimal(years).setScale(2, RoundingMode.HALF_EVEN).toPlainString();
+    if ((years < 0 || (years == 0 && 1 / years < 0)) && !text.startsWith("-")) text = "-" + text;
+    return text;
+  }
+
+  private static String integerText(Object value) {
+    return value.toString();
+  }
+
+  private String recordRuleProblem(Map<String, Object> rule, Map<String, Object> record) {
+    String kind = (String) rule.get("rule");
+    String message = (String) rule.get("message");
+    switch (kind) {
+      case "yearsBetween": {
+        double years =
+            (instant(record, (String) rule.get("to")) - instant(record, (String) rule.get("from")))
+                / YEAR_MILLISECONDS;
+        double min = ((Number) rule.get("min")).doubleValue();
+        double max = ((Number) rule.get("max")).doubleValue();
+        if (years < min || years > max)
+          return fill(
+              message,
+              Map.of(
+                  "years", twoDecimals(years),
+                  "min", integerText(rule.get("min")),
+                  "max", integerText(rule.get("max"))));
+        return null;
+      }
+      case "after":
+        return instant(record, (String) rule.get("field")) > instant(record, (String) rule.get("than"))
+            ? null
+            : message;
+      case "notAfter":
+        return instant(record, (String) rule.get("field")) <= instant(record, (String) rule.get("than"))
+            ? null
+            : message;
+      case "range": {
+        double value = ((Number) record.get((String) rule.get("field"))).doubleValue();
+        double min = ((Number) rule.get("min")).doubleValue();
+        double max = ((Number) rule.get("max")).doubleValue();
+        if (value < min || value > max)
+          return fill(message, Map.of("min", integerText(rule.get("min")), "max", integerText(rule.get("max"))));
+        return null;
+      }
+      default:
+        throw new IllegalStateException("unknown record rule " + kind);
+    }
+  }
+
+  /** Every problem of {@code value} (empty: valid), in contract.py's words and order. */
+  List<String> problems(Object value) {
+    List<String> problems = new ArrayList<>();
+    if (!(value instanceof Map)) {
+      problems.add(notObject);
+      return problems;
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> record = (Map<String, Object>) value;
+    for (String key : record.keySet())
+      if (!names.contains(key)) problems.add(Reasons.nameForReason(this, key) + ": " + unknownField);
+    for (Field field : fields) {
+      Object fieldValue = record.get(field.name());
+      if (fieldValue == null) {
+        problems.add(field.name() + ": " + missing);
+        continue;
+      }
+      String problem = fieldProblem(field, fieldValue);
+      if (problem != null)
+        problems.add(field.name() + ": " + problem + " (" + Reasons.quoteForReason(this, fieldValue) + ")");
+    }
+    if (!problems.isEmpty()) return problems;
+    for (Map<String, Object> rule : recordRules) {
+      String problem = recordRuleProblem(rule, record);
+      if (problem != null) problems.add(rule.get("field") + ": " + problem);
+    }
+    return problems;
+  }
+
+  static String lower(String text) {
+    return text.toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,113 @@
+package datapipeline.validator;
+
+import java.nio.charset.StandardCharsets;
+
+/** decode.py's {@code _parse_json}: UTF-8 (Python's strict decoder), no BOM, bounded nesting, JSON. */
+public final class JsonParser implements RecordParser {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  public Parsed parse(byte[] value) {
+    String text;
+    String utf8Problem = utf8Problem(value);
+    if (utf8Problem != null) return Parsed.rejected("unparsable: not UTF-8 (" + utf8Problem + ")");
+    text = new String(value, StandardCharsets.UTF_8);
+    if (text.startsWith("\ufeff")) return Parsed.rejected("unparsable: not JSON (starts with a byte order mark)");
+    int maximum = Contract.load().maxNesting;
+    if (nestingDepth(text, maximum) > maximum)
+      return Parsed.rejected("unparsable: not JSON (nested deeper than " + maximum + " levels)");
+    try {
+      return Parsed.of(PyJson.parse(text));
+    } catch (PyJson.Refused refused) {
+      return Parsed.rejected("unparsable: not JSON (" + refused.getMessage() + ")");
+    }
+  }
+
+  /**
+   * Python's strict UTF-8 decoder's first error as {@code "<reason> at byte <start>"}, or null: the
+   * reasons "invalid start byte", "invalid continuation byte", "unexpected end of data".
+   */
+  static String utf8Problem(byte[] bytes) {
+    int index = 0;
+    int length = bytes.length;
+    while (index < length) {
+      int first = bytes[index] & 0xff;
+      if (first < 0x80) {
+        index++;
+        continue;
+      }
+      int needed;
+      int low = 0x80;
+      int high = 0xbf;
+      if (first >= 0xc2 && first <= 0xdf) {
+        needed = 1;
+      } else if (first >= 0xe0 && first <= 0xef) {
+        needed = 2;
+        if (first == 0xe0) low = 0xa0;
+        if (first == 0xed) high = 0x9f;
+      } else if (first >= 0xf0 && first <= 0xf4) {
+        needed = 3;
+        if (first == 0xf0) low = 0x90;
+        if (first == 0xf4) high = 0x8f;
+      } else {
+        return "invalid start byte at byte " + index;
+      }
+      for (int offset = 1; offset <= needed; offset++) {
+        if (index + offset >= length) return "unexpected end of data at byte " + index;
+        int next = bytes[index + offset] & 0xff;
+        int min = offset == 1 ? low : 0x80;
+        int max = offset == 1 ? high : 0xbf;
+        if (next < min || next > max) return "invalid continuation byte at byte " + index;
+      }
+      index += needed + 1;
+    }
+    return null;
+  }
+
+  /**
+   * decode.py's nesting_depth: how deep arrays and objects nest (brackets inside strings, closed or
+   * not, do not count); 0 when there are no more brackets than {@code maximum}.
+   */
+  static int nestingDepth(String text, int maximum) {
+    int brackets = 0;
+    for (int index = 0; index < text.length(); index++) {
+      char c = text.charAt(index);
+      if (c == '{' || c == '[') brackets++;
+    }
+    if (brackets <= maximum) return 0;
+    int depth = 0;
+    int deepest = 0;
+    int index = 0;
+    int length = text.length();
+    while (index < length) {
+      char c = text.charAt(index);
+      if (c == '"') {
+        index++;
+        while (index < length) {
+          char inner = text.charAt(index);
+          if (inner == '"') {
+            index++;
+            break;
+          }
+          if (inner == '\\') {
+            if (index + 1 < length) {
+              index += 2;
+              continue;
+            }
+            break;
+          }
+          index++;
+        }
+        continue;
+      }
+      if (c == '[' || c == '{') {
+        depth++;
+        deepest = Math.max(deepest, depth);
+      } else if (c == ']' || c == '}') {
+        depth--;
+      }
+      index++;
+    }
+    return deepest;
+  }
+}
