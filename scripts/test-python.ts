@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../tests/harness/lib";
+import { ensureValidatorJar } from "../tests/harness/services/validator";
 import { ensureVenv } from "../tests/harness/services/venv";
 
 const packages = ["spark", "dags"];
@@ -74,6 +75,8 @@ function contractTestsOnJobPython(): number {
 
 async function main(): Promise<number> {
   const { python } = await ensureVenv();
+  // The job's decoding runs in the JVM validator: spark/tests load it into their local Spark.
+  process.env.DATA_PIPELINE_VALIDATOR_JAR = await ensureValidatorJar();
   for (const name of packages) {
     const directory = join(repoRoot(), name);
     if (!existsSync(join(directory, "tests"))) continue;

@@ -12,6 +12,7 @@ import {
   startJavaProcess,
 } from "../lib";
 import { versions } from "../../../components/versions";
+import { ensureValidatorJar } from "./validator";
 import { ensureVenv } from "./venv";
 import type { PythonEnvironment } from "./venv";
 
@@ -100,6 +101,8 @@ export async function prepareSpark(): Promise<SparkArtifacts> {
     );
   }
   const { jars, duplicates } = withoutShippedArtifacts(connectors.classpath, shippedJarNames);
+  // The job's JVM validator: its UDF runs in the executors, so it goes with --jars as well.
+  jars.push(await ensureValidatorJar());
   if (duplicates.length > 0) {
     progress("spark", `left out ${duplicates.length} jar(s) pyspark already ships: ${duplicates.join(", ")}`);
   }
