@@ -108,11 +108,16 @@ final class Contract {
 
   /** A whole-value match of a rules pattern (Unicode properties from the table). */
   private Predicate<String> wholeValue(String pattern) {
-    Pattern full = Pattern.compile(unicode.expand(pattern));
-    if (!pattern.contains("\\p{")) return value -> full.matcher(value).matches();
+    ThreadLocal<Matcher> full = reusedMatcher(Pattern.compile(unicode.expand(pattern)));
+    if (!pattern.contains("\\p{")) return value -> full.get().reset(value).matches();
     // ASCII values: Java's own classes agree with the table on ASCII, and match faster.
-    Pattern ascii = Pattern.compile(pattern);
-    return value -> (isAscii(value) ? ascii : full).matcher(value).matches();
+    ThreadLocal<Matcher> ascii = reusedMatcher(Pattern.compile(pattern));
+    return value -> (isAscii(value) ? ascii : full).get().reset(value).matches();
+  }
+
+  /** One Matcher per thread and pattern, reset for each value (the contract is shared by tasks). */
+  private static ThreadLocal<Matcher> reusedMatcher(Pattern pattern) {
+    return ThreadLocal.withInitial(() -> pattern.matcher(""));
   }
 
   static boolean isAscii(String value) {
@@ -213,8 +218,49 @@ final class Contract {
     return false;
   }
 
+  /**
+   * The last few date and timestamp texts read on this thread, by identity, and their values: the
+   * same field's text is read by its kind check, by each record rule that names it and by the row
+   * it goes into, so each is parsed once per record.
+   */
+  private static final class Instants {
+    private static final int SIZE = 8;
+    final String[] texts = new String[SIZE];
+    final boolean[] dates = new boolean[SIZE];
+    final Long[] values = new Long[SIZE];
+    int next;
+
+    int find(String text, boolean date) {
+      for (int slot = 0; slot < SIZE; slot++) if (texts[slot] == text && dates[slot] == date) return slot;
+      return -1;
+    }
+
+    Long put(String text, boolean date, Long value) {
+      texts[next] = text;
+      dates[next] = date;
+      values[next] = value;
+      next = (next + 1) % SIZE;
+      return value;
+    }
+  }
+
+  private final ThreadLocal<Instants> instants = ThreadLocal.withInitial(Instants::new);
+
   /** Days since the epoch of a date of kind `date`, else null (contract.py's _date_days). */
   Long dateDays(String text) {
+    Instants seen = instants.get();
+    int slot = seen.find(text, true);
+    return slot >= 0 ? seen.values[slot] : seen.put(text, true, parseDateDays(text));
+  }
+
+  /** Milliseconds since the epoch of a time of kind `timestamp`, else null (_timestamp_milliseconds). */
+  Long timestampMilliseconds(String text) {
+    Instants seen = instants.get();
+    int slot = seen.find(text, false);
+    return slot >= 0 ? seen.values[slot] : seen.put(text, false, parseTimestampMilliseconds(text));
+  }
+
+  private Long parseDateDays(String text) {
     if (!datePattern.test(text)) return null;
     try {
       int year = Integer.parseInt(text.substring(0, 4));
@@ -226,8 +272,7 @@ final class Contract {
     }
   }
 
-  /** Milliseconds since the epoch of a time of kind `timestamp`, else null (_timestamp_milliseconds). */
-  Long timestampMilliseconds(String text) {
+  private Long parseTimestampMilliseconds(String text) {
     if (!timestampPattern.test(text) || text.substring(11, 13).compareTo("23") > 0) return null;
     try {
       int year = Integer.parseInt(text.substring(0, 4));
