@@ -679,3 +679,19 @@ def test_every_poison_kind_in_one_batch_through_the_job(spark: Any, contract: di
                     assert row[name] == field_value
         else:
             assert all(row[name] is None for name in names)
+
+
+def test_the_validator_runs_once_per_record_under_a_filter(spark: Any, contract: dict[str, Any]) -> None:
+    """Filtering the decoded rows on `dlq_reason` (as the job's valid and dead-letter branches do)
+    must not copy the validator into the filter: a deterministic UDF would be, and would run twice
+    per record (seen: 8.6 s instead of 4.8 s for 200k records on one core)."""
+    from users_stream.job import VALIDATOR_FUNCTION, decode_frame
+
+    frame = spark.createDataFrame(
+        [(b"k", json_bytes(make_user()), "users", 0, 1)],
+        "key binary, value binary, topic string, partition int, offset long",
+    )
+    valid = decode_frame(frame, SETTINGS, contract).where("dlq_reason IS NULL").select("id")
+    plan = valid._jdf.queryExecution().optimizedPlan().toString()
+    assert plan.count(f"{VALIDATOR_FUNCTION}(") == 1, plan
+    assert valid.count() == 1

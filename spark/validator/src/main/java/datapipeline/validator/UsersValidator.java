@@ -8,6 +8,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -71,11 +73,22 @@ public final class UsersValidator implements UDF1<byte[], Row> {
     return DataTypes.createStructType(fields);
   }
 
-  /** Registers the UDF as {@code name} on {@code session}; returns its return type's DDL. */
+  /**
+   * Registers the UDF as {@code name} on {@code session}; returns its return type's DDL.
+   *
+   * <p>Registered as nondeterministic, though it is not: Spark's optimizer copies a deterministic
+   * expression into every place that reads it, so a filter on {@code dlq_reason} under a projection
+   * of the fields ran the whole validation twice per record (seen in the plan: {@code Filter
+   * isnull(users_stream_validate(value).dlq_reason)} beneath {@code Project
+   * [users_stream_validate(value)]}). Nondeterministic expressions are evaluated once, where they
+   * are written.
+   */
   public static String register(
       SparkSession session, String name, String recordFormat, int maxRecordBytes, String schemaRegistryUrl) {
     StructType type = returnType();
-    session.udf().register(name, new UsersValidator(recordFormat, maxRecordBytes, schemaRegistryUrl), type);
+    UserDefinedFunction function =
+        functions.udf(new UsersValidator(recordFormat, maxRecordBytes, schemaRegistryUrl), type).asNondeterministic();
+    session.udf().register(name, function);
     return type.toDDL();
   }
 
