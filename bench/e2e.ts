@@ -26,7 +26,7 @@
  *    (a) parsed by Spark's from_json with no validation and no dead letters (about the least work per row a
  *    job on Kafka + Spark + the connector that parses its records can do), (b) through the job's decoder,
  *    each measured pass into an empty table of its own (as the throughput phase's). Each with the CPU time
- *    per row of Cassandra, Kafka, the Spark JVM and the Python workers (/proc): where the two cores go.
+ *    per row of Cassandra, Kafka, the Spark JVM (and Python workers, none since the JVM validator) (/proc): where the two cores go.
  *
  * Phases 1 and 2 report the same CPU figures (bench/proc-cpu.ts) over their measured windows, with the
  * machine's busy and steal (hypervisor) shares: runs here vary by +-20%, and steal shows a noisy neighbour.
@@ -62,7 +62,7 @@ const backlog = Number(process.env.BENCH_E2E_BACKLOG ?? 500_000);
 const warmupBatches = Number(process.env.BENCH_E2E_WARMUP_BATCHES ?? 3);
 const rate = Number(process.env.BENCH_E2E_RATE ?? 1_000);
 const latencySeconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
-/** Seconds at the steady rate before the measured window (JIT, Python workers, connections warm up). */
+/** Seconds at the steady rate before the measured window (JIT, connections warm up). */
 const warmupSeconds = Number(process.env.BENCH_E2E_WARMUP_SECONDS ?? 60);
 const partitions = Number(process.env.BENCH_E2E_PARTITIONS ?? 2);
 const ceilingRows = Number(process.env.BENCH_E2E_CEILING_ROWS ?? 200_000);
