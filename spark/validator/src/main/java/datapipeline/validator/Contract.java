@@ -7,8 +7,6 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -262,34 +260,39 @@ final class Contract {
 
   private Long parseDateDays(String text) {
     if (!datePattern.test(text)) return null;
+    return epochDay(text);
+  }
+
+  /** Days since the epoch of the YYYY-MM-DD at the start of `text` (digits checked), else null. */
+  private static Long epochDay(String text) {
+    int year = digits(text, 0, 4);
+    if (year < 1) return null;
     try {
-      int year = Integer.parseInt(text.substring(0, 4));
-      if (year < 1) return null;
-      return LocalDate.of(year, Integer.parseInt(text.substring(5, 7)), Integer.parseInt(text.substring(8, 10)))
-          .toEpochDay();
-    } catch (DateTimeException | NumberFormatException error) {
+      return LocalDate.of(year, digits(text, 5, 7), digits(text, 8, 10)).toEpochDay();
+    } catch (DateTimeException error) {
       return null;
     }
   }
 
   private Long parseTimestampMilliseconds(String text) {
-    if (!timestampPattern.test(text) || text.substring(11, 13).compareTo("23") > 0) return null;
-    try {
-      int year = Integer.parseInt(text.substring(0, 4));
-      if (year < 1) return null;
-      LocalDateTime moment =
-          LocalDateTime.of(
-              year,
-              Integer.parseInt(text.substring(5, 7)),
-              Integer.parseInt(text.substring(8, 10)),
-              Integer.parseInt(text.substring(11, 13)),
-              Integer.parseInt(text.substring(14, 16)),
-              Integer.parseInt(text.substring(17, 19)),
-              Integer.parseInt(text.substring(20, 23)) * 1_000_000);
-      return moment.toInstant(ZoneOffset.UTC).toEpochMilli();
-    } catch (DateTimeException | NumberFormatException error) {
-      return null;
-    }
+    if (!timestampPattern.test(text)) return null;
+    int hour = digits(text, 11, 13);
+    int minute = digits(text, 14, 16);
+    int second = digits(text, 17, 19);
+    if (hour > 23 || minute > 59 || second > 59) return null; // LocalDateTime.of's ranges
+    Long day = epochDay(text);
+    if (day == null) return null;
+    return ((day * 24 + hour) * 60 + minute) * 60_000L + second * 1_000L + digits(text, 20, 23);
+  }
+
+  /**
+   * The number written by ASCII digits `text[from, to)`: the kind patterns have checked they are
+   * [0-9] (no substring and parseInt per field: ~7% of the validator's time in a profile).
+   */
+  private static int digits(String text, int from, int to) {
+    int value = 0;
+    for (int index = from; index < to; index++) value = value * 10 + (text.charAt(index) - '0');
+    return value;
   }
 
   static boolean hasLoneSurrogate(String value) {
