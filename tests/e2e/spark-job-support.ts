@@ -78,6 +78,11 @@ export interface JobOptions {
   readonly driverMemory?: string;
   /** Extra `--conf key=value` settings for spark-submit. */
   readonly sparkConf?: Readonly<Record<string, string>>;
+  /**
+   * The driver script; it logs as the job does (bench/e2e.ts's streaming reference).
+   * @default spark/main.py
+   */
+  readonly script?: string;
 }
 
 /** The variables the job itself reads (submit.sh's are not: spark-submit runs main.py directly here). */
@@ -141,7 +146,7 @@ export function sparkSubmitInvocation(
   };
 }
 
-/** Starts spark/main.py with spark-submit; resolves once the streaming query has started. */
+/** Starts spark/main.py (or `options.script`) with spark-submit; resolves once the streaming query has started. */
 export async function startJob(runtime: JobRuntime, options: JobOptions): Promise<RunningJob> {
   const logDir = runLogDirectory(options.run);
   const logPath = join(logDir, `${options.name}.log`);
@@ -152,7 +157,7 @@ export async function startJob(runtime: JobRuntime, options: JobOptions): Promis
     stateDir: join(runDirectory(options.run), "spark-job"),
     logDir,
     command: runtime.sparkSubmit,
-    ...sparkSubmitInvocation(runtime, options),
+    ...sparkSubmitInvocation(runtime, options, options.script),
     readiness: async () => readLog().includes("users_stream: reading"),
     readinessTimeoutMs: 240_000,
   });
