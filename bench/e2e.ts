@@ -46,6 +46,7 @@ import { runCli } from "../tests/unit/producer/cli-runner";
 import { producerLogin } from "../tests/e2e/producer-support";
 import { cassandraQuiet, cpuSnapshot, cpuUse } from "./proc-cpu";
 import type { CpuSnapshot, CpuUse } from "./proc-cpu";
+import { combinedPasses } from "./passes";
 import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
 import {
   createUsersTable,
@@ -123,67 +124,6 @@ function percentile(sorted: readonly number[], fraction: number): number {
 /** Rows in `<keyspace>.users`, counted by paging through the ids (count(*) times out on 500k rows). */
 async function countRows(endpoint: CassandraEndpoint, keyspace: string): Promise<number> {
   return (await tableIds(endpoint, keyspace))?.size ?? -1;
-}
-
-/** One throughput figure of the same kind of phase run more than once. */
-interface ThroughputPass {
-  readonly rows_per_second: number;
-  readonly seconds: number;
-  readonly measured_records: number;
-  readonly batches: number;
-  readonly cold_start: { readonly rows_per_second: number } & Record<string, unknown>;
-  readonly cpu?: CpuUse;
-}
-
-/**
- * Passes of one phase as one figure: rows/s = all measured rows over all measured seconds, CPU per
- * row weighted by rows; the first pass's other fields, each pass's own figures under `passes`.
- */
-function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): T & { passes: unknown[] } {
-  const rows = passes.reduce((sum, pass) => sum + pass.measured_records, 0);
-  const seconds = passes.reduce((sum, pass) => sum + pass.seconds, 0);
-  const weighted = (value: (cpu: CpuUse) => number) =>
-    passes.reduce((sum, pass) => sum + value(pass.cpu!) * pass.measured_records, 0) / rows;
-  const withCpu = passes.every((pass) => pass.cpu);
-  const kinds = [...new Set(passes.flatMap((pass) => Object.keys(pass.cpu?.cpu_ms_per_row ?? {})))].sort();
-  const cpu: CpuUse | undefined = withCpu
-    ? {
-        cpu_ms_per_row: Object.fromEntries(
-          kinds.map((kind) => [
-            kind,
-            round(
-              weighted((use) => use.cpu_ms_per_row[kind] ?? 0),
-              4,
-            ),
-          ]),
-        ),
-        cpu_ms_per_row_total: round(
-          weighted((use) => use.cpu_ms_per_row_total),
-          4,
-        ),
-        machine_busy_percent: round(
-          weighted((use) => use.machine_busy_percent),
-          1,
-        ),
-        machine_steal_percent: round(
-          weighted((use) => use.machine_steal_percent),
-          1,
-        ),
-      }
-    : undefined;
-  return {
-    ...passes[0]!,
-    measured_records: rows,
-    batches: passes.reduce((sum, pass) => sum + pass.batches, 0),
-    seconds: round(seconds, 1),
-    rows_per_second: round(rows / seconds),
-    ...(cpu ? { cpu } : {}),
-    passes: passes.map((pass) => ({
-      rows_per_second: pass.rows_per_second,
-      cold_start_rows_per_second: pass.cold_start.rows_per_second,
-      ...(pass.cpu ? { cpu_ms_per_row_total: pass.cpu.cpu_ms_per_row_total } : {}),
-    })),
-  };
 }
 
 /** The variants of spark/bench/stack_bound.py, in the order it runs them. */

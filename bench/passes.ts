@@ -1,0 +1,65 @@
+/** Several passes of one bench:e2e phase as one figure (bench/e2e.ts runs the job and its reference A B B A). */
+import type { CpuUse } from "./proc-cpu";
+
+const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** One throughput figure of the same kind of phase run more than once. */
+export interface ThroughputPass {
+  readonly rows_per_second: number;
+  readonly seconds: number;
+  readonly measured_records: number;
+  readonly batches: number;
+  readonly cold_start: { readonly rows_per_second: number } & Record<string, unknown>;
+  readonly cpu?: CpuUse;
+}
+
+/**
+ * Passes of one phase as one figure: rows/s = all measured rows over all measured seconds, CPU per
+ * row weighted by rows; the first pass's other fields, each pass's own figures under `passes`.
+ */
+export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): T & { passes: unknown[] } {
+  const rows = passes.reduce((sum, pass) => sum + pass.measured_records, 0);
+  const seconds = passes.reduce((sum, pass) => sum + pass.seconds, 0);
+  const weighted = (value: (cpu: CpuUse) => number) =>
+    passes.reduce((sum, pass) => sum + value(pass.cpu!) * pass.measured_records, 0) / rows;
+  const withCpu = passes.every((pass) => pass.cpu);
+  const kinds = [...new Set(passes.flatMap((pass) => Object.keys(pass.cpu?.cpu_ms_per_row ?? {})))].sort();
+  const cpu: CpuUse | undefined = withCpu
+    ? {
+        cpu_ms_per_row: Object.fromEntries(
+          kinds.map((kind) => [
+            kind,
+            round(
+              weighted((use) => use.cpu_ms_per_row[kind] ?? 0),
+              4,
+            ),
+          ]),
+        ),
+        cpu_ms_per_row_total: round(
+          weighted((use) => use.cpu_ms_per_row_total),
+          4,
+        ),
+        machine_busy_percent: round(
+          weighted((use) => use.machine_busy_percent),
+          1,
+        ),
+        machine_steal_percent: round(
+          weighted((use) => use.machine_steal_percent),
+          1,
+        ),
+      }
+    : undefined;
+  return {
+    ...passes[0]!,
+    measured_records: rows,
+    batches: passes.reduce((sum, pass) => sum + pass.batches, 0),
+    seconds: round(seconds, 1),
+    rows_per_second: round(rows / seconds),
+    ...(cpu ? { cpu } : {}),
+    passes: passes.map((pass) => ({
+      rows_per_second: pass.rows_per_second,
+      cold_start_rows_per_second: pass.cold_start.rows_per_second,
+      ...(pass.cpu ? { cpu_ms_per_row_total: pass.cpu.cpu_ms_per_row_total } : {}),
+    })),
+  };
+}
