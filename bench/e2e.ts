@@ -11,7 +11,10 @@
  *    (at least the backlog) / time from their first start to the last end (the job's per-batch log
  *    lines), checked against the rows in Cassandra. The figure over all batches, cold start included, is
  *    reported beside it. Phase `avro` does the same with Avro records (Confluent wire format, the
- *    harness registry), reported beside the JSON figures.
+ *    harness registry), reported beside the JSON figures. Phase `reference` does the same with
+ *    spark/bench/stream_reference.py: the job's streaming query with Spark's from_json as its only decoder
+ *    (no validation, no dead letters), the least a streaming query on this stack costs per row; the job
+ *    and the reference run in the order A B B A and each reports its two passes combined.
  * 2. Latency at a steady BENCH_E2E_RATE (default 1,000) records/s for BENCH_E2E_SECONDS (default 60):
  *    per row, Cassandra's WRITETIME minus the record's event_time (set by the producer when it makes
  *    the record, just before sending); p50/p99 over those rows. Before them, a warm-up at the same rate for
