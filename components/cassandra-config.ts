@@ -20,6 +20,25 @@ export const cassandraIntraNodePort = 7000;
 export const cassandraYamlTemplatePath = "/etc/cassandra-template/cassandra.yaml";
 
 /**
+ * Memtables as Cassandra 5.0's `cassandra_latest.yaml` sets them: the trie memtable
+ * (CASSANDRA-17240) for every table, the skip-list one kept by name for a table that asks for it.
+ * The trie stores a partition in fewer, denser objects than the skip list: in `npm run bench:e2e`'s
+ * throughput phase it cut Cassandra's CPU per streamed row from 0.104 to 0.095 ms (four passes
+ * each, alternated, on the harness' Cassandra 5.0.9). The harness runs the same lines, so every e2e
+ * test exercises what is deployed.
+ */
+export const cassandraMemtableYaml: readonly string[] = [
+  "memtable:",
+  "  configurations:",
+  "    skiplist:",
+  "      class_name: SkipListMemtable",
+  "    trie:",
+  "      class_name: TrieMemtable",
+  "    default:",
+  "      inherits: trie",
+];
+
+/**
  * A complete cassandra.yaml: PasswordAuthenticator, CassandraAuthorizer, GossipingPropertyFileSnitch,
  * data under /var/lib/cassandra. Keys the image entrypoint rewrites (seeds, listen/broadcast/rpc
  * addresses, cluster_name, endpoint_snitch, num_tokens) are present in the form it expects.
@@ -56,6 +75,7 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
     "cdc_raw_directory: /var/lib/cassandra/cdc_raw",
     "commitlog_sync: periodic",
     "commitlog_sync_period: 10000ms",
+    ...cassandraMemtableYaml,
     "disk_failure_policy: stop",
     "commit_failure_policy: stop",
     "hinted_handoff_enabled: true",

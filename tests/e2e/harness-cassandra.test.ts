@@ -84,6 +84,22 @@ test.serial("the harness superuser creates a keyspace and a table, inserts and s
   }
 });
 
+test.serial("the node runs the deployed memtables: every table's default is the trie memtable", async (t) => {
+  const { cassandra } = started();
+  const client = new Client(cassandraClientOptions(cassandra));
+  try {
+    const settings = await client.execute("SELECT value FROM system_views.settings WHERE name = ?", [
+      "memtable.configurations",
+    ]);
+    // Cassandra prints the parsed configurations, e.g. {default=trie+, skiplist=SkipListMemtable, trie=TrieMemtable}.
+    const value = String(settings.first()?.get("value"));
+    t.regex(value, /\bdefault=trie\+?[,}]/);
+    t.regex(value, /\btrie=TrieMemtable\b/);
+  } finally {
+    await client.shutdown();
+  }
+});
+
 test.serial("authorization is on: a login role without grants cannot read the keyspace", async (t) => {
   const { cassandra, uniqueName } = started();
   const keyspace = uniqueName("authz");

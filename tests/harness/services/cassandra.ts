@@ -14,6 +14,7 @@ import {
   sleep,
   startJavaProcess,
 } from "../lib";
+import { cassandraMemtableYaml } from "../../../components/cassandra-config";
 
 /** How a client reaches the harness' Cassandra (JSON-serializable). */
 export interface CassandraEndpoint {
@@ -179,6 +180,8 @@ export function cassandraYaml(settings: CassandraYamlSettings): string {
     `cdc_raw_directory: ${directory("cdc_raw")}`,
     "commitlog_sync: periodic",
     "commitlog_sync_period: 10000ms",
+    // The deployed memtables (trie), so every e2e test and benchmark runs what is deployed.
+    ...cassandraMemtableYaml,
     ...sizing,
     "concurrent_compactors: 1",
     "hinted_handoff_enabled: false",
