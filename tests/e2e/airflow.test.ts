@@ -8,12 +8,11 @@
 import test from "ava";
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { airflowVariables, environmentOf } from "../../contracts/interfaces";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
-import { repoRoot, runLogDirectory } from "../harness/lib";
+import { repoRoot, runDirectory, runLogDirectory } from "../harness/lib";
 import { ensureVenv } from "../harness/services/venv";
 import { producerCli } from "../unit/producer/cli-runner";
 import { pipelineAclInputs } from "../harness";
@@ -55,7 +54,8 @@ interface DagTestRun {
 
 /**
  * The environment the Airflow component sets in every Airflow process (AIRFLOW_VAR_*,
- * AIRFLOW_CONN_*, built from the same descriptors), for target `local`, plus a temp AIRFLOW_HOME.
+ * AIRFLOW_CONN_*, built from the same descriptors), for target `local`, plus an AIRFLOW_HOME in the
+ * harness run directory (removed with it).
  */
 function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record<string, string> {
   if (!harness || !pipeline) throw new Error("harness did not start");
@@ -66,7 +66,7 @@ function airflowEnvironment(count: number, verifyTimeoutSeconds: number): Record
   ) as Record<string, string>;
   return {
     ...inherited,
-    AIRFLOW_HOME: mkdtempSync(join(tmpdir(), "airflow-home-")),
+    AIRFLOW_HOME: mkdtempSync(join(runDirectory(harness.run), "airflow-home-")),
     ...environmentOf(airflowVariables, {
       USERS_PIPELINE_SCHEDULE: "@daily",
       AIRFLOW_VAR_PIPELINE_TARGET: "local",

@@ -4,7 +4,7 @@
  * `TopicAuthorizationException`, `GroupAuthorizationException`).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clientSecurityProperties } from "../../components/kafka-security";
@@ -72,6 +72,8 @@ export async function consoleRead(
   ];
   return new Promise((resolvePromise) => {
     execFile(java.executable, args, { timeout: 90_000 }, (error, stdout, stderr) => {
+      // The client.properties holds the principal's password: not left behind in /tmp.
+      rmSync(directory, { recursive: true, force: true });
       const status = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       resolvePromise({ output: `${stdout}${stderr}`, status });
     });

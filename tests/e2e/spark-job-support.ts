@@ -3,8 +3,7 @@
  * (spark-submit from the venv's pyspark, `local[2]`, the harness' connector jars), create the
  * contract's table, read back ids and dead letters, and stop/restart the harness' Cassandra in place.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "cassandra-driver";
 import type { types } from "cassandra-driver";
@@ -126,6 +125,13 @@ export interface RunningJob {
   kill(): Promise<void>;
 }
 
+/** `<run directory>/spark-local`, created: the drivers' SPARK_LOCAL_DIRS. */
+export function sparkLocalDirectory(run: string): string {
+  const directory = join(runDirectory(run), "spark-local");
+  mkdirSync(directory, { recursive: true });
+  return directory;
+}
+
 /** How spark-submit runs `script` (default spark/main.py) for `options`: arguments, environment, directory. */
 export function sparkSubmitInvocation(
   runtime: JobRuntime,
@@ -141,7 +147,16 @@ export function sparkSubmitInvocation(
       ["--jars", runtime.jars.join(",")],
       [script],
     ].flat(),
-    env: { ...runtime.environment, PYTHONPATH: sparkJobDirectory, ...jobEnvironment(options) },
+    env: {
+      ...runtime.environment,
+      PYTHONPATH: sparkJobDirectory,
+      // Spark's scratch (spark-*/, pyspark-*/, userFiles-*/, and spark-submit's own temp directory)
+      // in the run directory too: a driver killed on purpose (the crash tests) never runs the
+      // shutdown hook that deletes it from /tmp.
+      SPARK_LOCAL_DIRS: sparkLocalDirectory(options.run),
+      SPARK_SUBMIT_OPTS: `-Djava.io.tmpdir=${sparkLocalDirectory(options.run)}`,
+      ...jobEnvironment(options),
+    },
     cwd: sparkJobDirectory,
   };
 }
@@ -222,7 +237,9 @@ export async function newJobPipeline(
     cassandra: harness.cassandra,
     topic,
     keyspace,
-    checkpointDir: mkdtempSync(join(tmpdir(), `${prefix}-checkpoint-`)),
+    // In the run directory, which the harness removes when the run stops (or, after a killed
+    // test process, when the next run starts): no checkpoint outlives its test.
+    checkpointDir: mkdtempSync(join(runDirectory(harness.run), `${prefix}-checkpoint-`)),
   };
 }
 

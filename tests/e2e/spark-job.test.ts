@@ -4,6 +4,7 @@
  * jars), records from the producer CLI. Each test uses its own topic, keyspace and checkpoint.
  */
 import test from "ava";
+import { readdirSync } from "node:fs";
 import { startServices } from "../harness";
 import type { Harness } from "../harness";
 import { sleep } from "../harness/lib";
@@ -17,6 +18,7 @@ import {
   mismatchedDeadLetters,
   malformedKinds,
   prepareJobRuntime,
+  sparkLocalDirectory,
   startJob,
   stopCassandra,
   tableIds,
@@ -168,6 +170,12 @@ test.serial(
       t.log(`kill ${kill}: SIGKILL at ${last} rows`);
       job = await start(pipeline, env);
     }
+    // A SIGKILLed driver never deletes its scratch: each one's is in the harness run directory
+    // (removed with the run), none in /tmp. Four drivers so far, three of them killed.
+    const scratch = readdirSync(sparkLocalDirectory(pipeline.run)).filter((name) =>
+      name.startsWith("spark-"),
+    );
+    t.true(scratch.length >= 4, `Spark scratch in the run directory: ${scratch.join(", ") || "none"}`);
     const run = await sending;
     t.is(run.status, 0, run.stderr);
     const sent = await sentIds(pipeline.topic);

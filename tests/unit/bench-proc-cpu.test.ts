@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
@@ -27,6 +27,7 @@ test("machine seconds from /proc/stat's cpu line (ticks of 1/100 s)", (t) => {
 
 test("a snapshot of a /proc tree, and the use between two of them, per row", (t) => {
   const proc = mkdtempSync(join(tmpdir(), "proc-"));
+  t.teardown(() => rmSync(proc, { recursive: true, force: true }));
   const processStat = (pid: number, command: string, utime: number) => {
     mkdirSync(join(proc, String(pid)));
     writeFileSync(

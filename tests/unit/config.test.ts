@@ -2,11 +2,12 @@ import test from "ava";
 import { versions } from "../../components/versions";
 import { parseStackConfig, rawStackConfig, StackConfigError } from "../../infra/config";
 import { stackFileConfig } from "./support/stacks";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const scratch = mkdtempSync(join(tmpdir(), "config-test-"));
+test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
 /** A file that exists but holds no certificate. */
 const notPem = join(scratch, "not-a-bundle.pem");
 writeFileSync(notPem, "just text\n");

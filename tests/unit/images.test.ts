@@ -1,6 +1,6 @@
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -111,7 +111,9 @@ test("imageBuildArgs: the Dockerfile defaults to <context>/Dockerfile; no secret
 test.serial(
   "the dev stack with data-pipeline:buildCaBundle: the file's PEM reaches all three builds as the secret",
   async (t) => {
-    const file = join(mkdtempSync(join(tmpdir(), "ca-")), "bundle.pem");
+    const scratch = mkdtempSync(join(tmpdir(), "ca-"));
+    t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+    const file = join(scratch, "bundle.pem");
     writeFileSync(file, pem);
     deployStack({ ...stackFileConfig("dev"), buildCaBundle: file });
     const images = (await settle()).filter((resource) => resource.type === imageType);
