@@ -125,7 +125,7 @@ export interface RunningJob {
   kill(): Promise<void>;
 }
 
-/** `<run directory>/spark-local`, created: the drivers' SPARK_LOCAL_DIRS. */
+/** `<run directory>/spark-local`, created: the drivers' SPARK_LOCAL_DIRS and java.io.tmpdir. */
 export function sparkLocalDirectory(run: string): string {
   const directory = join(runDirectory(run), "spark-local");
   mkdirSync(directory, { recursive: true });
@@ -138,6 +138,7 @@ export function sparkSubmitInvocation(
   options: JobOptions,
   script = join(sparkJobDirectory, "main.py"),
 ): { args: string[]; env: Record<string, string>; cwd: string } {
+  const scratch = sparkLocalDirectory(options.run);
   return {
     args: [
       ["--master", options.master ?? "local[2]"],
@@ -153,8 +154,8 @@ export function sparkSubmitInvocation(
       // Spark's scratch (spark-*/, pyspark-*/, userFiles-*/, and spark-submit's own temp directory)
       // in the run directory too: a driver killed on purpose (the crash tests) never runs the
       // shutdown hook that deletes it from /tmp.
-      SPARK_LOCAL_DIRS: sparkLocalDirectory(options.run),
-      SPARK_SUBMIT_OPTS: `-Djava.io.tmpdir=${sparkLocalDirectory(options.run)}`,
+      SPARK_LOCAL_DIRS: scratch,
+      SPARK_SUBMIT_OPTS: `-Djava.io.tmpdir=${scratch}`,
       ...jobEnvironment(options),
     },
     cwd: sparkJobDirectory,
