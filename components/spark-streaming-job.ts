@@ -59,6 +59,12 @@ export interface SparkStreamingJobArgs {
   /** Executor cores and memory (must fit a worker). @default cluster.workerCores, cluster.workerMemoryMiB */
   readonly executorCores?: number;
   readonly executorMemoryMiB?: number;
+  /**
+   * JVM options of the driver and of every executor (`SPARK_JVM_OPTIONS`: `spark.driver.extraJavaOptions`
+   * and `spark.executor.extraJavaOptions`). @default "-XX:+UseParallelGC", the throughput collector
+   * (spark/README.md "Performance")
+   */
+  readonly jvmOptions?: string;
   /** Size of the checkpoint volume. @default "5Gi" */
   readonly checkpointSize?: string;
   /** A job image built already (shared with the cluster). @default built here with {@link buildStreamingJobImage} */
@@ -234,6 +240,7 @@ export class SparkStreamingJob extends pulumi.ComponentResource {
           SPARK_DRIVER_HOST: { perReplica: (replica) => replica.host },
           SPARK_EXECUTOR_CORES: executorCores,
           SPARK_EXECUTOR_MEMORY: `${executorMemoryMiB}m`,
+          SPARK_JVM_OPTIONS: args.jvmOptions,
         }),
       })),
       ports: [

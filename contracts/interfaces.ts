@@ -283,6 +283,13 @@ export const sparkJobVariables = [
     doc: "cores of the whole application (`spark.cores.max`)",
     readBy: "submit",
   },
+  {
+    name: "SPARK_JVM_OPTIONS",
+    type: "text",
+    default: "-XX:+UseParallelGC",
+    doc: "JVM options of the driver and every executor (`extraJavaOptions`); default: the throughput collector (see Performance)",
+    readBy: "submit",
+  },
 ] as const satisfies readonly SparkJobVariable[];
 
 /** The users_pipeline DAG's variables, in the order the Airflow component writes them. */

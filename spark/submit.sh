@@ -13,7 +13,8 @@ spark_home="${SPARK_HOME:-/opt/spark}"
 # descriptors (users_stream/spark-job.environment.json, from contracts/interfaces.ts): a missing
 # required one is one line on stderr and exit status 2.
 settings=$(PYTHONPATH="$app${PYTHONPATH:+:$PYTHONPATH}" python3 -m users_stream.config \
-  SPARK_MASTER_URL SPARK_DRIVER_HOST KAFKA_TOPIC SPARK_EXECUTOR_CORES SPARK_EXECUTOR_MEMORY SPARK_CORES_MAX) \
+  SPARK_MASTER_URL SPARK_DRIVER_HOST KAFKA_TOPIC SPARK_EXECUTOR_CORES SPARK_EXECUTOR_MEMORY SPARK_CORES_MAX \
+  SPARK_JVM_OPTIONS) \
   || exit $?
 eval "$settings"
 
@@ -33,6 +34,8 @@ exec "$spark_home/bin/spark-submit" \
   --conf "spark.executor.cores=$SPARK_EXECUTOR_CORES" \
   --conf "spark.executor.memory=$SPARK_EXECUTOR_MEMORY" \
   --conf "spark.cores.max=$SPARK_CORES_MAX" \
+  --conf "spark.driver.extraJavaOptions=$SPARK_JVM_OPTIONS" \
+  --conf "spark.executor.extraJavaOptions=$SPARK_JVM_OPTIONS" \
   ${jars:+--jars "$jars"} \
   --py-files "$app/users_stream.zip" \
   "$app/main.py"

@@ -48,9 +48,9 @@ class RecordingEnvironment(dict[str, str]):
 def submit_names() -> list[str]:
     """The variables submit.sh asks users_stream.config for."""
     text = SUBMIT.read_text(encoding="utf-8")
-    match = re.search(r"python3 -m users_stream\.config \\\n\s+([A-Z_ ]+)\)", text)
+    match = re.search(r"python3 -m users_stream\.config \\\n\s+([A-Z_ \\\n]+)\)", text)
     assert match, "submit.sh no longer asks users_stream.config for its variables"
-    return match[1].split()
+    return match[1].replace("\\", " ").split()
 
 
 def test_in_the_repository_the_json_is_the_generated_one_in_contracts() -> None:
@@ -116,6 +116,7 @@ def test_shell_assignments_apply_defaults_and_references() -> None:
         "SPARK_EXECUTOR_CORES=3",
         "SPARK_EXECUTOR_MEMORY=1g",
         "SPARK_CORES_MAX=3",
+        "SPARK_JVM_OPTIONS=-XX:+UseParallelGC",
     ]
     assert shell_assignments(["KAFKA_TOPIC"], {"KAFKA_TOPIC": "it's"}) == "KAFKA_TOPIC='it'\"'\"'s'"
 
@@ -147,6 +148,22 @@ def test_submit_sh_passes_the_defaults_of_the_json(tmp_path: Path) -> None:
     for conf in ["spark.driver.host=job-0", "spark.executor.cores=1", "spark.executor.memory=1g"]:
         assert conf in arguments
     assert "spark.cores.max=1" in arguments
+    for side in ["driver", "executor"]:
+        assert f"spark.{side}.extraJavaOptions=-XX:+UseParallelGC" in arguments
+
+
+def test_submit_sh_passes_jvm_options_with_spaces_as_one_argument(tmp_path: Path) -> None:
+    options = "-XX:+UseG1GC -XX:MaxGCPauseMillis=100"
+    env = {
+        "SPARK_MASTER_URL": "spark://master:7077",
+        "SPARK_DRIVER_HOST": "job-0",
+        "SPARK_JVM_OPTIONS": options,
+    }
+    result = run_submit(tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    arguments = result.stdout.splitlines()
+    assert f"spark.driver.extraJavaOptions={options}" in arguments
+    assert f"spark.executor.extraJavaOptions={options}" in arguments
     assert arguments[-1] == str(SPARK_DIR / "main.py")
 
 

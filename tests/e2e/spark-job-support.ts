@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { Client } from "cassandra-driver";
 import type { types } from "cassandra-driver";
 import type { KafkaMessage } from "kafkajs";
-import { environmentOf, readBy, sparkJobVariables, valuesFromText } from "../../contracts/interfaces";
+import {
+  defaultOf,
+  environmentOf,
+  readBy,
+  sparkJobVariables,
+  valuesFromText,
+} from "../../contracts/interfaces";
 import { userCqlCreateTable } from "../../contracts/users";
 import { defaultJobGroupPrefix } from "../../components/kafka-security";
 import type { PipelineAclInputs, PipelinePrincipal } from "../../components/kafka-security";
@@ -144,6 +150,8 @@ export function sparkSubmitInvocation(
       ["--master", options.master ?? "local[2]"],
       ["--driver-memory", options.driverMemory ?? "1g"],
       ["--conf", "spark.ui.enabled=false"],
+      // As submit.sh passes SPARK_JVM_OPTIONS (its default here: in local mode the driver is the executor).
+      ["--conf", `spark.driver.extraJavaOptions=${defaultOf(sparkJobVariables, "SPARK_JVM_OPTIONS")}`],
       Object.entries(options.sparkConf ?? {}).flatMap(([key, value]) => ["--conf", `${key}=${value}`]),
       ["--jars", runtime.jars.join(",")],
       [script],

@@ -110,6 +110,7 @@ test.serial(
       RECORD_FORMAT: "json",
       BATCH_ATTEMPT_TIMEOUT_SECONDS: "300",
     });
+    t.false("SPARK_JVM_OPTIONS" in env, "unset: submit.sh applies the descriptor's default");
     t.is(stream.inputs.volumes[0].containerPath, "/checkpoints");
     t.is(stream.inputs.restart, "unless-stopped");
     for (const dependency of [
@@ -202,6 +203,17 @@ test.serial(
     );
   },
 );
+
+test.serial("SparkStreamingJob: jvmOptions reach the container's SPARK_JVM_OPTIONS", async (t) => {
+  const target = new DockerTarget("local", { prefix: "mine" });
+  const options = "-XX:+UseG1GC -XX:MaxGCPauseMillis=100";
+  new StreamingPipeline("events", { target, streamingJob: { jvmOptions: options } });
+  const resources = await settle();
+  t.is(
+    envMap(findResource(resources, container, "users-stream-0").inputs.envs)["SPARK_JVM_OPTIONS"],
+    options,
+  );
+});
 
 test.serial("SparkStreamingJob refuses a batch attempt timeout the job would refuse", (t) => {
   const target = new DockerTarget("local", { prefix: "mine" });
