@@ -36,6 +36,8 @@ final class Contract {
 
   final List<Field> fields = new ArrayList<>();
   final Set<String> names = new HashSet<>();
+  /** The field names by length, for {@link PyJson#parse(String, String[][])}. */
+  final String[][] keysByLength;
   final List<Map<String, Object>> recordRules = new ArrayList<>();
   final String notObject;
   final String unknownField;
@@ -168,6 +170,7 @@ final class Contract {
       fields.add(new Field(name, kind, format, formatMessage, kindMessage));
       names.add(name);
     }
+    keysByLength = PyJson.keysByLength(names);
     for (Object entry : (List<Object>) rules.get("recordRules")) {
       Map<String, Object> rule = map(entry, "recordRules[]");
       String kind = text(rule, "rule", "recordRules[]");

@@ -13,11 +13,12 @@ public final class JsonParser implements RecordParser {
     if (utf8Problem != null) return Parsed.rejected("unparsable: not UTF-8 (" + utf8Problem + ")");
     text = new String(value, StandardCharsets.UTF_8);
     if (text.startsWith("\ufeff")) return Parsed.rejected("unparsable: not JSON (starts with a byte order mark)");
-    int maximum = Contract.load().maxNesting;
+    Contract contract = Contract.load();
+    int maximum = contract.maxNesting;
     if (nestingDepth(text, maximum) > maximum)
       return Parsed.rejected("unparsable: not JSON (nested deeper than " + maximum + " levels)");
     try {
-      return Parsed.of(PyJson.parse(text));
+      return Parsed.of(PyJson.parse(text, contract.keysByLength));
     } catch (PyJson.Refused refused) {
       return Parsed.rejected("unparsable: not JSON (" + refused.getMessage() + ")");
     }

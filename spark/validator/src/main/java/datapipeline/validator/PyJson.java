@@ -35,17 +35,50 @@ final class PyJson {
     }
   }
 
+  private static final String[][] NO_KEYS = new String[0][];
+
   private final String text;
   private final int length;
+  private final String[][] keysByLength;
 
-  private PyJson(String text) {
+  private PyJson(String text, String[][] keysByLength) {
     this.text = text;
     this.length = text.length();
+    this.keysByLength = keysByLength;
   }
 
   /** {@code json.JSONDecoder.decode(text)}; a refusal carries decode.py's parenthesised words. */
   static Object parse(String text) throws Refused {
-    return new PyJson(text).document();
+    return new PyJson(text, NO_KEYS).document();
+  }
+
+  /**
+   * {@link #parse(String)}, where an object key written as one of {@code keysByLength} (the keys of
+   * each length; no escapes in the text) comes out as that very String: no copy per record, and
+   * map lookups by those keys match by identity first.
+   */
+  static Object parse(String text, String[][] keysByLength) throws Refused {
+    return new PyJson(text, keysByLength).document();
+  }
+
+  /** Groups {@code keys} by length, for {@link #parse(String, String[][])}. */
+  static String[][] keysByLength(Iterable<String> keys) {
+    int longest = 0;
+    for (String key : keys) longest = Math.max(longest, key.length());
+    java.util.List<java.util.List<String>> groups = new ArrayList<>();
+    for (int size = 0; size <= longest; size++) groups.add(new ArrayList<>());
+    for (String key : keys) groups.get(key.length()).add(key);
+    String[][] result = new String[longest + 1][];
+    for (int size = 0; size <= longest; size++) result[size] = groups.get(size).toArray(new String[0]);
+    return result;
+  }
+
+  /** The known key written at {@code start} (after the opening quote) up to a closing quote, or null. */
+  private String knownKey(int start) {
+    int close = text.indexOf('"', start);
+    if (close < 0 || close - start >= keysByLength.length) return null;
+    for (String key : keysByLength[close - start]) if (text.startsWith(key, start)) return key;
+    return null;
   }
 
   private Object document() throws Refused {
@@ -268,7 +301,9 @@ final class PyJson {
       while (true) {
         if (index >= length || text.charAt(index) != '"')
           throw error("Expecting property name enclosed in double quotes", index);
-        String key = string(index + 1, end);
+        String key = knownKey(index + 1);
+        if (key != null) end[0] = index + 1 + key.length() + 1;
+        else key = string(index + 1, end);
         index = skipWhitespace(end[0]);
         if (index >= length || text.charAt(index) != ':') throw error("Expecting ':' delimiter", index);
         index = skipWhitespace(index + 1);
