@@ -65,7 +65,7 @@ final class PyJson {
   static String[][] keysByLength(Iterable<String> keys) {
     int longest = 0;
     for (String key : keys) longest = Math.max(longest, key.length());
-    java.util.List<java.util.List<String>> groups = new ArrayList<>();
+    List<List<String>> groups = new ArrayList<>();
     for (int size = 0; size <= longest; size++) groups.add(new ArrayList<>());
     for (String key : keys) groups.get(key.length()).add(key);
     String[][] result = new String[longest + 1][];
