@@ -24,6 +24,9 @@ export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): 
     passes.reduce((sum, pass) => sum + value(pass.cpu!) * pass.measured_records, 0) / rows;
   const withCpu = passes.every((pass) => pass.cpu);
   const kinds = [...new Set(passes.flatMap((pass) => Object.keys(pass.cpu?.cpu_ms_per_row ?? {})))].sort();
+  const jitKinds = [
+    ...new Set(passes.flatMap((pass) => Object.keys(pass.cpu?.jit_cpu_ms_per_row ?? {}))),
+  ].sort();
   const cpu: CpuUse | undefined = withCpu
     ? {
         cpu_ms_per_row: Object.fromEntries(
@@ -31,6 +34,15 @@ export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): 
             kind,
             round(
               weighted((use) => use.cpu_ms_per_row[kind] ?? 0),
+              4,
+            ),
+          ]),
+        ),
+        jit_cpu_ms_per_row: Object.fromEntries(
+          jitKinds.map((kind) => [
+            kind,
+            round(
+              weighted((use) => use.jit_cpu_ms_per_row?.[kind] ?? 0),
               4,
             ),
           ]),

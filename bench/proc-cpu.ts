@@ -15,6 +15,14 @@ const processKinds: readonly (readonly [string, string])[] = [
   ["SparkSubmit", "spark_jvm"],
 ];
 
+/**
+ * HotSpot's JIT compiler threads by their Linux thread name (/proc/<pid>/task/<tid>/comm, cut to
+ * 15 characters): "C2 CompilerThre", "C1 CompilerThre". Their CPU time shows whether a JVM was
+ * still compiling its hot code during a measured window: a young JVM spends a large share of a
+ * core there, so a window measured too early prices the warm-up rather than the steady state.
+ */
+const jitCompilerThread = /^C[12] CompilerThre/;
+
 /** The kind of a process from its command line, else `other`. */
 export function processKind(commandLine: string): string {
   return processKinds.find(([marker]) => commandLine.includes(marker))?.[1] ?? "other";
@@ -29,6 +37,8 @@ export interface CpuSnapshot {
   readonly at: number;
   /** CPU seconds (user + system, reaped children included) by process kind. */
   readonly byKind: Readonly<Record<string, number>>;
+  /** Of those, the seconds of the JVMs' JIT compiler threads, by process kind (JVM kinds only). */
+  readonly jitByKind: Readonly<Record<string, number>>;
   /** Machine-wide seconds from /proc/stat, summed over CPUs. */
   readonly machine: { readonly busy: number; readonly idle: number; readonly steal: number };
 }
@@ -57,6 +67,29 @@ export function machineSeconds(procStat: string): CpuSnapshot["machine"] {
   };
 }
 
+/** The process kinds that are JVMs (HotSpot: named JIT compiler threads). */
+const jvmKinds = new Set(["cassandra", "kafka", "spark_jvm"]);
+
+/** CPU seconds of one process's JIT compiler threads (jitCompilerThread), from /proc/<pid>/task. */
+export function jitSeconds(processDirectory: string): number {
+  let ticks = 0;
+  let threads: string[];
+  try {
+    threads = readdirSync(`${processDirectory}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of threads) {
+    try {
+      if (!jitCompilerThread.test(readFileSync(`${processDirectory}/task/${tid}/comm`, "utf8"))) continue;
+      ticks += processTicks(readFileSync(`${processDirectory}/task/${tid}/stat`, "utf8"));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ticks / ticksPerSecond;
+}
+
 /** Reads /proc now; undefined off Linux. */
 export function cpuSnapshot(proc = "/proc"): CpuSnapshot | undefined {
   let procStat: string;
@@ -66,22 +99,26 @@ export function cpuSnapshot(proc = "/proc"): CpuSnapshot | undefined {
     return undefined;
   }
   const byKind: Record<string, number> = {};
+  const jitByKind: Record<string, number> = {};
   for (const pid of readdirSync(proc)) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const ticks = processTicks(readFileSync(`${proc}/${pid}/stat`, "utf8"));
       const kind = processKind(readFileSync(`${proc}/${pid}/cmdline`, "utf8").replaceAll("\0", " "));
       byKind[kind] = (byKind[kind] ?? 0) + ticks / ticksPerSecond;
+      if (jvmKinds.has(kind)) jitByKind[kind] = (jitByKind[kind] ?? 0) + jitSeconds(`${proc}/${pid}`);
     } catch {
       // the process ended meanwhile
     }
   }
-  return { at: performance.now(), byKind, machine: machineSeconds(procStat) };
+  return { at: performance.now(), byKind, jitByKind, machine: machineSeconds(procStat) };
 }
 
 /** What a phase spent between two snapshots, per row written. */
 export interface CpuUse {
   readonly cpu_ms_per_row: Readonly<Record<string, number>>;
+  /** The part of cpu_ms_per_row that the JVMs' JIT compiler threads spent, by kind. */
+  readonly jit_cpu_ms_per_row: Readonly<Record<string, number>>;
   readonly cpu_ms_per_row_total: number;
   /** Share of the machine's CPU time (all cores, wall time of the window) that was busy / stolen. */
   readonly machine_busy_percent: number;
@@ -98,10 +135,16 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, rows: number): C
     perRow[kind] = round((1000 * spent) / rows, 4);
     total += spent;
   }
+  const jit: Record<string, number> = {};
+  for (const [kind, seconds] of Object.entries(after.jitByKind).sort(([a], [b]) => a.localeCompare(b))) {
+    const spent = seconds - (before.jitByKind[kind] ?? 0);
+    if (spent > 0) jit[kind] = round((1000 * spent) / rows, 4);
+  }
   const machine = (key: keyof CpuSnapshot["machine"]) => after.machine[key] - before.machine[key];
   const all = machine("busy") + machine("idle") + machine("steal");
   return {
     cpu_ms_per_row: perRow,
+    jit_cpu_ms_per_row: jit,
     cpu_ms_per_row_total: round((1000 * total) / rows, 4),
     machine_busy_percent: all > 0 ? round((100 * machine("busy")) / all, 1) : 0,
     machine_steal_percent: all > 0 ? round((100 * machine("steal")) / all, 1) : 0,

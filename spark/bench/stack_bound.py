@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +47,13 @@ PROCESS_KINDS = (
 )
 
 
+# The JVM kinds, and HotSpot's JIT compiler threads by their Linux thread name (comm, cut to 15
+# characters), as bench/proc-cpu.ts: their CPU shows whether a JVM was still compiling its hot code
+# in a measured window.
+JVM_KINDS = frozenset({"cassandra", "kafka", "spark_jvm"})
+JIT_COMPILER_THREAD = re.compile(r"C[12] CompilerThre")
+
+
 def process_kind(command_line: str) -> str:
     """The kind of a process from its command line (see PROCESS_KINDS), else `other`."""
     for marker, kind in PROCESS_KINDS:
@@ -68,9 +76,42 @@ def cpu_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
             command_line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # the process ended meanwhile
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
         kind = process_kind(command_line)
+        totals[kind] = totals.get(kind, 0.0) + _stat_ticks(stat) / ticks_per_second
+    return totals
+
+
+def _stat_ticks(stat: str) -> int:
+    """utime + stime + cutime + cstime of a /proc stat line (after the `(comm)` field)."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return sum(int(value) for value in fields[11:15])
+
+
+def jit_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
+    """CPU seconds of the JIT compiler threads of every JVM process, summed by kind; None off Linux."""
+    if not (proc / "self" / "stat").is_file():
+        return None
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command_line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            kind = process_kind(command_line)
+            if kind not in JVM_KINDS:
+                continue
+            threads = list((entry / "task").iterdir())
+        except OSError:
+            continue  # the process ended meanwhile
+        ticks = 0
+        for thread in threads:
+            try:
+                if not JIT_COMPILER_THREAD.match((thread / "comm").read_text()):
+                    continue
+                ticks += _stat_ticks((thread / "stat").read_text())
+            except OSError:
+                continue  # the thread ended meanwhile
         totals[kind] = totals.get(kind, 0.0) + ticks / ticks_per_second
     return totals
 
@@ -97,11 +138,11 @@ def cassandra_quiet(max_seconds: float = 90.0, busy_fraction: float = 0.1) -> fl
 
 def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
     """Runs `write` once, returns its rate and the CPU per row of each process kind."""
-    before = cpu_seconds_by_kind()
+    before, jit_before = cpu_seconds_by_kind(), jit_seconds_by_kind()
     started = time.monotonic()
     write()
     seconds = time.monotonic() - started
-    after = cpu_seconds_by_kind()
+    after, jit_after = cpu_seconds_by_kind(), jit_seconds_by_kind()
     result: dict[str, Any] = {
         "rows": rows,
         "seconds": round(seconds, 1),
@@ -113,6 +154,11 @@ def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
             kind: round(1000 * value / rows, 4) for kind, value in sorted(spent.items()) if value > 0
         }
         result["cpu_ms_per_row_total"] = round(1000 * sum(spent.values()) / rows, 4)
+    if jit_before is not None and jit_after is not None:
+        jit = {kind: jit_after[kind] - jit_before.get(kind, 0.0) for kind in jit_after}
+        result["jit_cpu_ms_per_row"] = {
+            kind: round(1000 * value / rows, 4) for kind, value in sorted(jit.items()) if value > 0
+        }
     return result
 
 
@@ -135,6 +181,12 @@ def combined(results: list[dict[str, Any]]) -> dict[str, Any]:
         out["cpu_ms_per_row_total"] = round(
             sum(result["cpu_ms_per_row_total"] for result in results) / len(results), 4
         )
+    jit = [result["jit_cpu_ms_per_row"] for result in results if "jit_cpu_ms_per_row" in result]
+    if jit and len(jit) == len(results):
+        jit_kinds = sorted({kind for entry in jit for kind in entry})
+        out["jit_cpu_ms_per_row"] = {
+            kind: round(sum(entry.get(kind, 0.0) for entry in jit) / len(jit), 4) for kind in jit_kinds
+        }
     return out
 
 

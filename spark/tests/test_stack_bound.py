@@ -84,3 +84,60 @@ def test_measure_reports_rate_and_cpu_per_row(stack_bound: ModuleType) -> None:
     # This test process is an `other` kind; 0.3 s of CPU over 1,000 rows is >= 0.3 ms per row.
     assert result["cpu_ms_per_row"]["other"] >= 0.25
     assert result["cpu_ms_per_row_total"] >= result["cpu_ms_per_row"]["other"]
+
+
+def _thread(proc: Path, pid: int, tid: int, comm: str, utime: int) -> None:
+    directory = proc / str(pid) / "task" / str(tid)
+    directory.mkdir(parents=True)
+    (directory / "comm").write_text(comm + "\n")
+    fields = ["S", "1", "1", "1", "0", "-1", "0", "5", "0", "0", "0", str(utime), "0", "0", "0", "20", "0"]
+    (directory / "stat").write_text(f"{tid} ({comm}) " + " ".join(fields) + "\n")
+
+
+def test_jit_seconds_by_kind_counts_compiler_threads_of_jvms_only(
+    stack_bound: ModuleType, tmp_path: Path
+) -> None:
+    (tmp_path / "self").mkdir()
+    (tmp_path / "self" / "stat").write_text("1 (init) S 0\n")
+    hz = os.sysconf("SC_CLK_TCK")
+    _process(tmp_path, 201, "java", "java org.apache.spark.deploy.SparkSubmit x.py", (9 * hz, 0, 0, 0))
+    _thread(tmp_path, 201, 210, "C2 CompilerThre", 3 * hz)
+    _thread(tmp_path, 201, 211, "C1 CompilerThre", hz)
+    _thread(tmp_path, 201, 212, "Executor task l", 5 * hz)
+    _process(tmp_path, 202, "java", "java kafka.Kafka server.properties", (hz, 0, 0, 0))
+    _thread(tmp_path, 202, 220, "data-plane-kafk", hz)
+    # Not a JVM kind: its threads are not read, whatever their names.
+    _process(tmp_path, 203, "python3", "python3 -m pyspark.daemon", (hz, 0, 0, 0))
+    _thread(tmp_path, 203, 230, "C2 CompilerThre", hz)
+    assert stack_bound.jit_seconds_by_kind(tmp_path) == {"spark_jvm": 4.0, "kafka": 0.0}
+    assert stack_bound.jit_seconds_by_kind(tmp_path / "missing") is None
+
+
+def test_combined_passes_average_cpu_and_jit_per_row(stack_bound: ModuleType) -> None:
+    passes = [
+        {
+            "rows": 500,
+            "seconds": 1.0,
+            "rows_per_second": 500,
+            "cpu_ms_per_row": {"cassandra": 0.05, "spark_jvm": 0.03},
+            "cpu_ms_per_row_total": 0.08,
+            "jit_cpu_ms_per_row": {"spark_jvm": 0.004},
+        },
+        {
+            "rows": 500,
+            "seconds": 4.0,
+            "rows_per_second": 125,
+            "cpu_ms_per_row": {"cassandra": 0.07},
+            "cpu_ms_per_row_total": 0.07,
+            "jit_cpu_ms_per_row": {"spark_jvm": 0.002, "cassandra": 0.001},
+        },
+    ]
+    assert stack_bound.combined(passes) == {
+        "rows": 1000,
+        "seconds": 5.0,
+        "rows_per_second": 200,
+        "passes": [500, 125],
+        "cpu_ms_per_row": {"cassandra": 0.06, "spark_jvm": 0.015},
+        "cpu_ms_per_row_total": 0.075,
+        "jit_cpu_ms_per_row": {"cassandra": 0.0005, "spark_jvm": 0.003},
+    }

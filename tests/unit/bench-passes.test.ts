@@ -2,7 +2,13 @@ import test from "ava";
 import { combinedPasses } from "../../bench/passes";
 import type { ThroughputPass } from "../../bench/passes";
 
-const pass = (rows: number, seconds: number, cassandra: number, spark: number): ThroughputPass => ({
+const pass = (
+  rows: number,
+  seconds: number,
+  cassandra: number,
+  spark: number,
+  jit = 0.01,
+): ThroughputPass => ({
   rows_per_second: Math.round(rows / seconds),
   seconds,
   measured_records: rows,
@@ -10,6 +16,7 @@ const pass = (rows: number, seconds: number, cassandra: number, spark: number): 
   cold_start: { rows_per_second: 1_000 },
   cpu: {
     cpu_ms_per_row: { cassandra, spark_jvm: spark },
+    jit_cpu_ms_per_row: { spark_jvm: jit },
     cpu_ms_per_row_total: Math.round((cassandra + spark) * 1e4) / 1e4,
     machine_busy_percent: 98,
     machine_steal_percent: 1,
@@ -17,13 +24,14 @@ const pass = (rows: number, seconds: number, cassandra: number, spark: number): 
 });
 
 test("passes as one: all rows over all seconds, CPU per row weighted by rows, each pass kept", (t) => {
-  const combined = combinedPasses([pass(500_000, 50, 0.1, 0.08), pass(300_000, 50, 0.2, 0.1)]);
+  const combined = combinedPasses([pass(500_000, 50, 0.1, 0.08), pass(300_000, 50, 0.2, 0.1, 0.03)]);
   t.is(combined.measured_records, 800_000);
   t.is(combined.seconds, 100);
   t.is(combined.rows_per_second, 8_000); // not the mean of 10,000 and 6,000
   t.is(combined.batches, 10);
   t.deepEqual(combined.cpu?.cpu_ms_per_row, { cassandra: 0.1375, spark_jvm: 0.0875 });
   t.is(combined.cpu?.cpu_ms_per_row_total, 0.225);
+  t.deepEqual(combined.cpu?.jit_cpu_ms_per_row, { spark_jvm: 0.0175 });
   t.deepEqual(combined.passes, [
     { rows_per_second: 10_000, cold_start_rows_per_second: 1_000, cpu_ms_per_row_total: 0.18 },
     { rows_per_second: 6_000, cold_start_rows_per_second: 1_000, cpu_ms_per_row_total: 0.3 },
