@@ -9,7 +9,8 @@
  *    warms its JVM up over two whole rounds (about 2M rows) before it measures. With 3 warm-up batches
  *    the window was measured while the driver was still compiling: JFR gave its C2 compiler thread
  *    14 us of CPU per row there (0.10-0.15 of the machine) against 1.3 us in the bound's measured
- *    passes, and the streaming reference reached 0.8 of the bound; with 15, 0.9-1.0. Every phase
+ *    passes. With 15 the JIT's share of the Spark JVM's CPU in the window fell to ~0.1 (the bound's:
+ *    0.07) and the Spark JVM's CPU per row to within 0.006 ms of the bound's. Every phase
  *    reports the JIT compiler threads' share of its CPU (`jit_cpu_ms_per_row`, bench/proc-cpu.ts)
  *    and the summary warns when the Spark JVM was still compiling; rows/s = rows written by the batches after them
  *    (at least the backlog) / time from their first start to the last end (the job's per-batch log
