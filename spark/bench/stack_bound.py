@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,29 +62,44 @@ def process_kind(command_line: str) -> str:
     return "other"
 
 
+def _processes(proc: Path) -> Iterator[tuple[Path, str]]:
+    """(directory, kind) of every process under `proc` that is still there."""
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command_line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        yield entry, process_kind(command_line)
+
+
+def _stat_ticks(stat_file: Path) -> int:
+    """utime + stime + cutime + cstime of a /proc stat file (after the `(comm)` field); 0 if gone."""
+    try:
+        stat = stat_file.read_text()
+    except OSError:
+        return 0  # the process or thread ended meanwhile
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return sum(int(value) for value in fields[11:15])
+
+
 def cpu_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
     """CPU seconds (user + system, with reaped children) of every process, summed by kind; None off Linux."""
     if not (proc / "self" / "stat").is_file():
         return None
     ticks_per_second = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command_line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # the process ended meanwhile
-        kind = process_kind(command_line)
-        totals[kind] = totals.get(kind, 0.0) + _stat_ticks(stat) / ticks_per_second
+    for entry, kind in _processes(proc):
+        totals[kind] = totals.get(kind, 0.0) + _stat_ticks(entry / "stat") / ticks_per_second
     return totals
 
 
-def _stat_ticks(stat: str) -> int:
-    """utime + stime + cutime + cstime of a /proc stat line (after the `(comm)` field)."""
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return sum(int(value) for value in fields[11:15])
+def _is_jit_compiler(thread: Path) -> bool:
+    try:
+        return JIT_COMPILER_THREAD.match((thread / "comm").read_text()) is not None
+    except OSError:
+        return False  # the thread ended meanwhile
 
 
 def jit_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
@@ -93,25 +108,14 @@ def jit_seconds_by_kind(proc: Path = Path("/proc")) -> dict[str, float] | None:
         return None
     ticks_per_second = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
+    for entry, kind in _processes(proc):
+        if kind not in JVM_KINDS:
             continue
         try:
-            command_line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            kind = process_kind(command_line)
-            if kind not in JVM_KINDS:
-                continue
             threads = list((entry / "task").iterdir())
         except OSError:
             continue  # the process ended meanwhile
-        ticks = 0
-        for thread in threads:
-            try:
-                if not JIT_COMPILER_THREAD.match((thread / "comm").read_text()):
-                    continue
-                ticks += _stat_ticks((thread / "stat").read_text())
-            except OSError:
-                continue  # the thread ended meanwhile
+        ticks = sum(_stat_ticks(thread / "stat") for thread in threads if _is_jit_compiler(thread))
         totals[kind] = totals.get(kind, 0.0) + ticks / ticks_per_second
     return totals
 
