@@ -23,30 +23,23 @@ export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): 
   const weighted = (value: (cpu: CpuUse) => number) =>
     passes.reduce((sum, pass) => sum + value(pass.cpu!) * pass.measured_records, 0) / rows;
   const withCpu = passes.every((pass) => pass.cpu);
-  const kinds = [...new Set(passes.flatMap((pass) => Object.keys(pass.cpu?.cpu_ms_per_row ?? {})))].sort();
-  const jitKinds = [
-    ...new Set(passes.flatMap((pass) => Object.keys(pass.cpu?.jit_cpu_ms_per_row ?? {}))),
-  ].sort();
+  /** A by-kind figure of every pass, weighted by rows, for every kind any pass has. */
+  const weightedByKind = (of: (cpu: CpuUse) => Readonly<Record<string, number>> | undefined) =>
+    Object.fromEntries(
+      [...new Set(passes.flatMap((pass) => Object.keys((pass.cpu && of(pass.cpu)) ?? {})))]
+        .sort()
+        .map((kind) => [
+          kind,
+          round(
+            weighted((use) => of(use)?.[kind] ?? 0),
+            4,
+          ),
+        ]),
+    );
   const cpu: CpuUse | undefined = withCpu
     ? {
-        cpu_ms_per_row: Object.fromEntries(
-          kinds.map((kind) => [
-            kind,
-            round(
-              weighted((use) => use.cpu_ms_per_row[kind] ?? 0),
-              4,
-            ),
-          ]),
-        ),
-        jit_cpu_ms_per_row: Object.fromEntries(
-          jitKinds.map((kind) => [
-            kind,
-            round(
-              weighted((use) => use.jit_cpu_ms_per_row?.[kind] ?? 0),
-              4,
-            ),
-          ]),
-        ),
+        cpu_ms_per_row: weightedByKind((use) => use.cpu_ms_per_row),
+        jit_cpu_ms_per_row: weightedByKind((use) => use.jit_cpu_ms_per_row),
         cpu_ms_per_row_total: round(
           weighted((use) => use.cpu_ms_per_row_total),
           4,

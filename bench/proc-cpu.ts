@@ -90,8 +90,11 @@ export function jitSeconds(processDirectory: string): number {
   return ticks / ticksPerSecond;
 }
 
-/** Reads /proc now; undefined off Linux. */
-export function cpuSnapshot(proc = "/proc"): CpuSnapshot | undefined {
+/**
+ * Reads /proc now; undefined off Linux. `jit: false` skips the JVMs' threads (hundreds of files
+ * for Cassandra) where only the per-process figures are needed, as in cassandraQuiet's polling.
+ */
+export function cpuSnapshot(proc = "/proc", { jit = true } = {}): CpuSnapshot | undefined {
   let procStat: string;
   try {
     procStat = readFileSync(`${proc}/stat`, "utf8");
@@ -106,7 +109,7 @@ export function cpuSnapshot(proc = "/proc"): CpuSnapshot | undefined {
       const ticks = processTicks(readFileSync(`${proc}/${pid}/stat`, "utf8"));
       const kind = processKind(readFileSync(`${proc}/${pid}/cmdline`, "utf8").replaceAll("\0", " "));
       byKind[kind] = (byKind[kind] ?? 0) + ticks / ticksPerSecond;
-      if (jvmKinds.has(kind)) jitByKind[kind] = (jitByKind[kind] ?? 0) + jitSeconds(`${proc}/${pid}`);
+      if (jit && jvmKinds.has(kind)) jitByKind[kind] = (jitByKind[kind] ?? 0) + jitSeconds(`${proc}/${pid}`);
     } catch {
       // the process ended meanwhile
     }
@@ -127,24 +130,21 @@ export interface CpuUse {
 
 export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, rows: number): CpuUse {
   const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-  const perRow: Record<string, number> = {};
-  let total = 0;
-  for (const [kind, seconds] of Object.entries(after.byKind).sort(([a], [b]) => a.localeCompare(b))) {
-    const spent = seconds - (before.byKind[kind] ?? 0);
-    if (spent <= 0) continue;
-    perRow[kind] = round((1000 * spent) / rows, 4);
-    total += spent;
-  }
-  const jit: Record<string, number> = {};
-  for (const [kind, seconds] of Object.entries(after.jitByKind).sort(([a], [b]) => a.localeCompare(b))) {
-    const spent = seconds - (before.jitByKind[kind] ?? 0);
-    if (spent > 0) jit[kind] = round((1000 * spent) / rows, 4);
-  }
+  /** Seconds spent by kind between the snapshots (kinds that spent any), in kind order. */
+  const spentByKind = (of: (snapshot: CpuSnapshot) => Readonly<Record<string, number>>) =>
+    Object.entries(of(after))
+      .map(([kind, seconds]) => [kind, seconds - (of(before)[kind] ?? 0)] as const)
+      .filter(([, spent]) => spent > 0)
+      .sort(([a], [b]) => a.localeCompare(b));
+  const perRow = (spent: readonly (readonly [string, number])[]) =>
+    Object.fromEntries(spent.map(([kind, seconds]) => [kind, round((1000 * seconds) / rows, 4)]));
+  const spent = spentByKind((snapshot) => snapshot.byKind);
+  const total = spent.reduce((sum, [, seconds]) => sum + seconds, 0);
   const machine = (key: keyof CpuSnapshot["machine"]) => after.machine[key] - before.machine[key];
   const all = machine("busy") + machine("idle") + machine("steal");
   return {
-    cpu_ms_per_row: perRow,
-    jit_cpu_ms_per_row: jit,
+    cpu_ms_per_row: perRow(spent),
+    jit_cpu_ms_per_row: perRow(spentByKind((snapshot) => snapshot.jitByKind)),
     cpu_ms_per_row_total: round((1000 * total) / rows, 4),
     machine_busy_percent: all > 0 ? round((100 * machine("busy")) / all, 1) : 0,
     machine_steal_percent: all > 0 ? round((100 * machine("steal")) / all, 1) : 0,
@@ -158,13 +158,13 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, rows: number): C
  */
 export async function cassandraQuiet(maxSeconds = 90, busyFraction = 0.1): Promise<number> {
   const started = Date.now();
-  const first = cpuSnapshot()?.byKind.cassandra;
+  const first = cpuSnapshot("/proc", { jit: false })?.byKind.cassandra;
   if (first === undefined) return 0;
   let previous: number = first;
   let quietSamples = 0;
   while (quietSamples < 3 && Date.now() - started < maxSeconds * 1000) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now: number = cpuSnapshot()?.byKind.cassandra ?? previous;
+    const now: number = cpuSnapshot("/proc", { jit: false })?.byKind.cassandra ?? previous;
     quietSamples = now - previous < busyFraction ? quietSamples + 1 : 0;
     previous = now;
   }
