@@ -3,12 +3,18 @@
 Run by bench/e2e.ts with spark-submit and the job's environment (the same connector settings,
 `job_session`). It reads the whole topic in one batch query (no streaming, no checkpoint) and
 writes it: two warm-up rounds over the variants into the job's table (JIT, sessions; not reported), then two
-measured passes per variant, in the order A B B A, each into an empty table of its own (see main):
+measured passes per variant, in the order A B C C B A, each into a table of its own (see main):
 
 - `from_json`: Spark's own JSON parser, no validation, no dead letters: the least work any job
   built on this stack (Kafka source, Spark Cassandra Connector) can do per row;
 - `job_decoder`: the job's decoder (`decode_frame`: the JVM validator, JSON + every contract rule),
-  valid rows written as the job writes them, as one batch.
+  valid rows written as the job writes them, as one batch;
+- `from_json_loaded` (when BENCH_BOUND_LOAD_ROWS is set): `from_json` again, into a table that has
+  just taken that many other rows (the same records with fresh ids, written right before the pass,
+  no quiet wait in between). The throughput phase measures the job after its warm-up batches
+  wrote as many rows into its table, and Cassandra is still flushing and compacting them in the
+  window; an empty table and a quiet Cassandra spare the other two variants that work. This one
+  prices the same table state for the bound.
 
 For each it prints one `RESULT {json}` line: rows, seconds, rows/s and, from /proc (Linux), the
 CPU time each process kind spent per row during the write (Cassandra, Kafka, the Spark JVM, the
@@ -166,6 +172,13 @@ def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
     return result
 
 
+def load_rounds(load_rows: int, rows: int) -> int:
+    """Writes of the whole topic (with fresh ids) that put at least `load_rows` rows into a table."""
+    if load_rows <= 0 or rows <= 0:
+        return 0
+    return -(-load_rows // rows)
+
+
 def combined(results: list[dict[str, Any]]) -> dict[str, Any]:
     """One variant's measured passes as one: total rows over total seconds, mean CPU per row."""
     rows = sum(result["rows"] for result in results)
@@ -223,12 +236,18 @@ def main() -> int:
         .where(F.col("dlq_reason").isNull())
         .select(*names),
     }
-    # Measured passes in the order A B B A, each into an empty table of its own (bench/e2e.ts
-    # creates them: BENCH_BOUND_MEASURED_KEYSPACES, one per pass, in that order): a slow drift of
-    # the machine (JIT still compiling, Cassandra flushing and compacting earlier phases' rows)
-    # then weighs on both variants alike. Measured one after the other, the same from_json query
-    # ran 1.5-2x faster as the second variant than as the first.
-    order = [*variants, *reversed(variants)]
+    # The load of `from_json_loaded`: the topic's records with fresh random ids, so they are other
+    # rows (as the job's warm-up batches are), not overwrites of the measured ones.
+    rounds = load_rounds(int(os.environ.get("BENCH_BOUND_LOAD_ROWS") or 0), rows)
+    load = variants["from_json"].withColumn("id", F.expr("uuid()"))
+    loaded = "BENCH_BOUND_LOAD_ROWS" in os.environ
+    measured = {**variants, **({"from_json_loaded": variants["from_json"]} if loaded else {})}
+    # Measured passes in the order A B C C B A, each into a table of its own (bench/e2e.ts
+    # creates them: BENCH_BOUND_MEASURED_KEYSPACES, one per pass, in that order; empty but for
+    # C's load): a slow drift of the machine (JIT still compiling, Cassandra flushing and
+    # compacting earlier phases' rows) then weighs on every variant alike. Measured one after the
+    # other, the same from_json query ran 1.5-2x faster as the second variant than as the first.
+    order = [*measured, *reversed(measured)]
     keyspaces = [entry for entry in os.environ.get("BENCH_BOUND_MEASURED_KEYSPACES", "").split(",") if entry]
     if len(keyspaces) != len(order):
         keyspaces = [config.cassandra.keyspace] * len(order)
@@ -249,10 +268,13 @@ def main() -> int:
     for _ in range(2):
         for frame in variants.values():
             writer(frame, config.cassandra.keyspace)()
-    passes: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    passes: dict[str, list[dict[str, Any]]] = {name: [] for name in measured}
     for name, keyspace in zip(order, keyspaces, strict=True):
         cassandra_quiet()
-        passes[name].append(measure(writer(variants[name], keyspace), rows))
+        if name == "from_json_loaded":
+            for _ in range(rounds):
+                writer(load, keyspace)()
+        passes[name].append(measure(writer(measured[name], keyspace), rows))
     for name, results in passes.items():
         print("RESULT " + json.dumps({"variant": name, **combined(results)}), flush=True)
     spark.stop()

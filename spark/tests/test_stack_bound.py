@@ -141,3 +141,11 @@ def test_combined_passes_average_cpu_and_jit_per_row(stack_bound: ModuleType) ->
         "cpu_ms_per_row_total": 0.075,
         "jit_cpu_ms_per_row": {"cassandra": 0.0005, "spark_jvm": 0.003},
     }
+
+
+@pytest.mark.parametrize(
+    ("load_rows", "rows", "rounds"),
+    [(1_500_000, 500_000, 3), (1_500_001, 500_000, 4), (1, 500_000, 1), (0, 500_000, 0), (10, 0, 0)],
+)
+def test_load_rounds_cover_the_load(stack_bound: ModuleType, load_rows: int, rows: int, rounds: int) -> None:
+    assert stack_bound.load_rounds(load_rows, rows) == rounds
