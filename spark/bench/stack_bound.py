@@ -238,10 +238,10 @@ def main() -> int:
     }
     # The load of `from_json_loaded`: the topic's records with fresh random ids, so they are other
     # rows (as the job's warm-up batches are), not overwrites of the measured ones.
-    rounds = load_rounds(int(os.environ.get("BENCH_BOUND_LOAD_ROWS") or 0), rows)
+    load_rows = os.environ.get("BENCH_BOUND_LOAD_ROWS")
+    rounds = load_rounds(int(load_rows or 0), rows)
     load = variants["from_json"].withColumn("id", F.expr("uuid()"))
-    loaded = "BENCH_BOUND_LOAD_ROWS" in os.environ
-    measured = {**variants, **({"from_json_loaded": variants["from_json"]} if loaded else {})}
+    measured = {**variants, **({"from_json_loaded": variants["from_json"]} if load_rows is not None else {})}
     # Measured passes in the order A B B A, each into a table of its own (bench/e2e.ts creates
     # them: BENCH_BOUND_MEASURED_KEYSPACES, one per pass, in that order; empty but for C's load):
     # a slow drift of the machine (JIT still compiling, Cassandra flushing and compacting earlier
@@ -249,7 +249,7 @@ def main() -> int:
     # from_json query ran 1.5-2x faster as the second variant than as the first. C C last: the
     # flushes and compactions its loads leave behind outlast the quiet wait and were billed to the
     # passes after them (the last from_json pass: 17,498 rows/s against 21,808 for the first).
-    order = [*variants, *reversed(variants), *(["from_json_loaded"] * 2 if loaded else [])]
+    order = [*variants, *reversed(variants), *(["from_json_loaded"] * 2 if load_rows is not None else [])]
     keyspaces = [entry for entry in os.environ.get("BENCH_BOUND_MEASURED_KEYSPACES", "").split(",") if entry]
     if len(keyspaces) != len(order):
         keyspaces = [config.cassandra.keyspace] * len(order)
