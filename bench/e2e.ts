@@ -141,10 +141,14 @@ async function countRows(endpoint: CassandraEndpoint, keyspace: string): Promise
 }
 
 /**
- * The measured passes of spark/bench/stack_bound.py, in the order it runs them: A B B A, then the
- * two passes of `from_json_loaded` (with BENCH_BOUND_LOAD_ROWS) last, so that the flushes and
- * compactions their loads leave behind are billed to no other pass. In one run with the order
- * A B C C B A the last `from_json` pass ran at 17,498 rows/s against 21,808 for the first.
+ * The measured passes of spark/bench/stack_bound.py, which runs them in this order (it gets them as
+ * BENCH_BOUND_PASSES, each with the keyspace of its own table). A B B A: a slow drift of the
+ * machine (JIT still compiling, Cassandra flushing and compacting earlier phases' rows) weighs on
+ * both variants alike; measured one after the other, the same from_json query ran 1.5-2x faster as
+ * the second variant than as the first. Then the two passes of `from_json_loaded` (with
+ * BENCH_BOUND_LOAD_ROWS) last, so that the flushes and compactions their loads leave behind are
+ * billed to no other pass: in one run with the order A B C C B A the last `from_json` pass ran at
+ * 17,498 rows/s against 21,808 for the first.
  */
 const boundPasses = [
   "from_json",
@@ -172,7 +176,7 @@ interface StackBoundResult {
 async function stackBound(
   runtime: JobRuntime,
   options: JobOptions,
-  measuredKeyspaces: readonly string[],
+  passKeyspaces: readonly string[],
   loadRows: number,
 ): Promise<Record<string, StackBoundResult>> {
   const {
@@ -183,7 +187,7 @@ async function stackBound(
   // Not a variable of the job (jobEnvironment refuses those): the script's own.
   const env = {
     ...jobEnv,
-    BENCH_BOUND_MEASURED_KEYSPACES: measuredKeyspaces.join(","),
+    BENCH_BOUND_PASSES: boundPasses.map((variant, index) => `${variant}=${passKeyspaces[index]}`).join(","),
     BENCH_BOUND_LOAD_ROWS: String(loadRows),
   };
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -507,14 +511,15 @@ async function main(): Promise<void> {
       const boundPipeline = await pipeline("bench_bound");
       process.stdout.write(`bench:e2e: stack bound, producing ${backlog} records\n`);
       await produce(boundPipeline.topic, backlog, 0);
-      // Measured passes A B B A C C, each into a table of its own (as the throughput phase's):
-      // one after the other, the second variant had a head start of 1.5-2x (seen in runs where both
-      // variants were the same from_json query: 7,078 vs 14,198 and 11,194 vs 16,772 rows/s).
-      const measuredKeyspaces: string[] = [];
+      // Measured passes in the order of boundPasses, each into a table of its own (as the
+      // throughput phase's): one after the other, the second variant had a head start of 1.5-2x
+      // (seen in runs where both variants were the same from_json query: 7,078 vs 14,198 and
+      // 11,194 vs 16,772 rows/s).
+      const passKeyspaces: string[] = [];
       for (const variant of boundPasses) {
         const keyspace = harness.uniqueName(`bench_bound_${variant}`);
         await createUsersTable(harness.cassandra, keyspace);
-        measuredKeyspaces.push(keyspace);
+        passKeyspaces.push(keyspace);
       }
       bound = await stackBound(
         runtime,
@@ -525,7 +530,7 @@ async function main(): Promise<void> {
           driverMemory,
           sparkConf,
         },
-        measuredKeyspaces,
+        passKeyspaces,
         // As many rows as the throughput phase's warm-up batches write before its window.
         warmupBatches * Number(throughputEnv.MAX_OFFSETS_PER_TRIGGER),
       );

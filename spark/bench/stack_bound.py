@@ -2,8 +2,9 @@
 
 Run by bench/e2e.ts with spark-submit and the job's environment (the same connector settings,
 `job_session`). It reads the whole topic in one batch query (no streaming, no checkpoint) and
-writes it: two warm-up rounds over the variants into the job's table (JIT, sessions; not reported), then two
-measured passes per variant, in the order A B B A C C, each into a table of its own (see main):
+writes it: two warm-up rounds over the variants into the job's table (JIT, sessions; not reported), then the
+measured passes BENCH_BOUND_PASSES names, in its order, each into a table of its own (see
+`measured_passes`; bench/e2e.ts sets the order and says why):
 
 - `from_json`: Spark's own JSON parser, no validation, no dead letters: the least work any job
   built on this stack (Kafka source, Spark Cassandra Connector) can do per row;
@@ -28,7 +29,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,27 @@ def load_rounds(load_rows: int, rows: int) -> int:
     return -(-load_rows // rows)
 
 
+def measured_passes(text: str, variants: Iterable[str], default_keyspace: str) -> list[tuple[str, str]]:
+    """The measured passes, (variant, keyspace), from BENCH_BOUND_PASSES (`variant=keyspace,...`).
+
+    Unset or empty: one pass per variant into the job's keyspace, for a run by hand. A name that is
+    not a variant, or an entry without a keyspace, is refused with the entry and the variants allowed.
+    """
+    known = list(variants)
+    if not text.strip():
+        return [(name, default_keyspace) for name in known]
+    passes = []
+    for entry in text.split(","):
+        name, _, keyspace = entry.strip().partition("=")
+        if name not in known or not keyspace:
+            raise ValueError(
+                f"BENCH_BOUND_PASSES: {entry.strip()!r} is not variant=keyspace with a variant among "
+                f"{', '.join(known)}"
+            )
+        passes.append((name, keyspace))
+    return passes
+
+
 def combined(results: list[dict[str, Any]]) -> dict[str, Any]:
     """One variant's measured passes as one: total rows over total seconds, mean CPU per row."""
     rows = sum(result["rows"] for result in results)
@@ -238,21 +260,14 @@ def main() -> int:
     }
     # The load of `from_json_loaded`: the topic's records with fresh random ids, so they are other
     # rows (as the job's warm-up batches are), not overwrites of the measured ones.
-    load_rows = os.environ.get("BENCH_BOUND_LOAD_ROWS")
-    rounds = load_rounds(int(load_rows or 0), rows)
+    rounds = load_rounds(int(os.environ.get("BENCH_BOUND_LOAD_ROWS") or 0), rows)
     load = variants["from_json"].withColumn("id", F.expr("uuid()"))
-    measured = {**variants, **({"from_json_loaded": variants["from_json"]} if load_rows is not None else {})}
-    # Measured passes in the order A B B A, each into a table of its own (bench/e2e.ts creates
-    # them: BENCH_BOUND_MEASURED_KEYSPACES, one per pass, in that order; empty but for C's load):
-    # a slow drift of the machine (JIT still compiling, Cassandra flushing and compacting earlier
-    # phases' rows) then weighs on both variants alike. Measured one after the other, the same
-    # from_json query ran 1.5-2x faster as the second variant than as the first. C C last: the
-    # flushes and compactions its loads leave behind outlast the quiet wait and were billed to the
-    # passes after them (the last from_json pass: 17,498 rows/s against 21,808 for the first).
-    order = [*variants, *reversed(variants), *(["from_json_loaded"] * 2 if load_rows is not None else [])]
-    keyspaces = [entry for entry in os.environ.get("BENCH_BOUND_MEASURED_KEYSPACES", "").split(",") if entry]
-    if len(keyspaces) != len(order):
-        keyspaces = [config.cassandra.keyspace] * len(order)
+    measured = {**variants, **({"from_json_loaded": variants["from_json"]} if rounds > 0 else {})}
+    # Each pass into a table of its own (bench/e2e.ts creates them, empty): a pass's rows then
+    # never overwrite an earlier pass's.
+    passes_wanted = measured_passes(
+        os.environ.get("BENCH_BOUND_PASSES", ""), measured, config.cassandra.keyspace
+    )
 
     def writer(frame: DataFrame, keyspace: str) -> Callable[[], None]:
         def write() -> None:
@@ -270,8 +285,8 @@ def main() -> int:
     for _ in range(2):
         for frame in variants.values():
             writer(frame, config.cassandra.keyspace)()
-    passes: dict[str, list[dict[str, Any]]] = {name: [] for name in measured}
-    for name, keyspace in zip(order, keyspaces, strict=True):
+    passes: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in passes_wanted}
+    for name, keyspace in passes_wanted:
         cassandra_quiet()
         if name == "from_json_loaded":
             for _ in range(rounds):

@@ -149,3 +149,36 @@ def test_combined_passes_average_cpu_and_jit_per_row(stack_bound: ModuleType) ->
 )
 def test_load_rounds_cover_the_load(stack_bound: ModuleType, load_rows: int, rows: int, rounds: int) -> None:
     assert stack_bound.load_rounds(load_rows, rows) == rounds
+
+
+def test_measured_passes_follow_the_given_order(stack_bound: ModuleType) -> None:
+    passes = stack_bound.measured_passes(
+        "from_json=k1, job_decoder=k2,job_decoder=k3,from_json=k4,from_json_loaded=k5",
+        ["from_json", "job_decoder", "from_json_loaded"],
+        "users_ks",
+    )
+    assert passes == [
+        ("from_json", "k1"),
+        ("job_decoder", "k2"),
+        ("job_decoder", "k3"),
+        ("from_json", "k4"),
+        ("from_json_loaded", "k5"),
+    ]
+
+
+def test_measured_passes_default_to_one_per_variant_in_the_jobs_keyspace(stack_bound: ModuleType) -> None:
+    assert stack_bound.measured_passes(" ", ["from_json", "job_decoder"], "users_ks") == [
+        ("from_json", "users_ks"),
+        ("job_decoder", "users_ks"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["from_json_loaded=k1", "from_json=k1,job_decoder", "from_json=", "fromjson=k1"],
+)
+def test_measured_passes_refuse_an_unknown_variant_or_a_missing_keyspace(
+    stack_bound: ModuleType, text: str
+) -> None:
+    with pytest.raises(ValueError, match=r"BENCH_BOUND_PASSES: .* variant among from_json, job_decoder$"):
+        stack_bound.measured_passes(text, ["from_json", "job_decoder"], "users_ks")
