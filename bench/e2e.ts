@@ -42,9 +42,13 @@
  *
  * Phases 1 and 2 report the same CPU figures (bench/proc-cpu.ts) over their measured windows, with the
  * machine's busy and steal (hypervisor) shares: runs here vary by +-20%, and steal shows a noisy neighbour.
+ * The throughput passes and the bound's passes also report Cassandra's memtable flushes and compactions
+ * of their tables in their windows (`cassandra_in_window`, from Cassandra's log: bench/cassandra-log.ts):
+ * a size-tiered compaction rewrites ~1M rows, and which windows hold one explains most of the
+ * difference in Cassandra's CPU per row between phases.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { Client, concurrent } from "cassandra-driver";
@@ -52,12 +56,15 @@ import type { types } from "cassandra-driver";
 import { UserGenerator } from "../producer/src/generator";
 import { userFields } from "../contracts/users";
 import { startServices } from "../tests/harness";
+import { runLogDirectory } from "../tests/harness/lib";
 import { cassandraClientOptions } from "../tests/harness/services/cassandra";
 import type { CassandraEndpoint } from "../tests/harness/services/cassandra";
 import { runCli } from "../tests/unit/producer/cli-runner";
 import { producerLogin } from "../tests/e2e/producer-support";
 import { cassandraQuiet, cpuSnapshot, cpuUse } from "./proc-cpu";
 import type { CpuSnapshot, CpuUse } from "./proc-cpu";
+import { addedWork, tableEvents, workInWindows } from "./cassandra-log";
+import type { TableWork } from "./cassandra-log";
 import { combinedPasses } from "./passes";
 import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
 import {
@@ -170,6 +177,10 @@ interface StackBoundResult {
   readonly jit_cpu_ms_per_row?: Readonly<Record<string, number>>;
   /** rows/s of each measured pass. */
   readonly passes?: readonly number[];
+  /** Each measured pass's [start, end], seconds since the epoch (not written to e2e.json). */
+  readonly windows?: readonly (readonly [number, number])[];
+  /** Cassandra's flushes and compactions of the passes' tables in their windows. */
+  readonly cassandra_in_window?: TableWork;
 }
 
 /** Runs spark/bench/stack_bound.py with spark-submit and the job's environment; its results by variant. */
@@ -235,6 +246,9 @@ async function main(): Promise<void> {
   });
   try {
     const pipeline = (prefix: string) => newJobPipeline(harness, prefix, partitions);
+    /** Flushes and compactions so far, from the harness Cassandra's log (bench/cassandra-log.ts). */
+    const cassandraEvents = () =>
+      tableEvents(readFileSync(join(runLogDirectory(harness.run), "cassandra.log"), "utf8"));
     // No --seed: a seeded run stamps event_time from a fixed reference clock; latency needs the wall clock.
     const produce = async (
       topic: string,
@@ -334,6 +348,7 @@ async function main(): Promise<void> {
       warmup_records: number;
       cold_start: { rows_per_second: number; batches: number } & Record<string, unknown>;
       cpu?: CpuUse;
+      cassandra_in_window?: TableWork;
     } & Record<string, unknown>;
     /** `from_json`: spark/bench/stream_reference.py, the job's query with Spark's from_json as its decoder. */
     const sustainedThroughput = async (
@@ -391,6 +406,7 @@ async function main(): Promise<void> {
       const warmRows = batches.slice(0, warmupBatches).reduce((sum, line) => sum + line.rows, 0);
       if (measured.length === 0) throw new Error("no batch left after the warm-up; raise BENCH_E2E_BACKLOG");
       const sustained = rate(measured);
+      const window = [measured[0]!.end - measured[0]!.seconds * 1000, measured.at(-1)!.end] as const;
       await backlogJob.process.stop();
       const backlogRows = await countRows(harness.cassandra, backlogPipeline.keyspace);
       const result: Throughput = {
@@ -407,6 +423,7 @@ async function main(): Promise<void> {
         cold_start: { ...rate(batches), batches: batches.length },
         wall_seconds_including_job_start: round((drainedAt - jobStart) / 1000, 1),
         ...(warm && drained ? { cpu: cpuUse(warm, drained, sustained.rows) } : {}),
+        cassandra_in_window: workInWindows(cassandraEvents(), backlogPipeline.keyspace, "users", [window]),
         job_settings: throughputEnv,
       };
       process.stdout.write(`bench:e2e: throughput (${label}) ${JSON.stringify(result)}\n`);
@@ -534,6 +551,18 @@ async function main(): Promise<void> {
         // As many rows as the throughput phase's warm-up batches write before its window.
         warmupBatches * Number(throughputEnv.MAX_OFFSETS_PER_TRIGGER),
       );
+      // Each variant's passes' windows, each in its own table (boundPasses' order), read in
+      // Cassandra's log; the windows themselves stay out of e2e.json.
+      const events = cassandraEvents();
+      bound = Object.fromEntries(
+        Object.entries(bound).map(([variant, { windows, ...figures }]) => {
+          const tables = passKeyspaces.filter((_, index) => boundPasses[index] === variant);
+          const work = (windows ?? []).map(([start, end], index) =>
+            workInWindows(events, tables[index]!, "users", [[start * 1000, end * 1000]]),
+          );
+          return [variant, windows ? { ...figures, cassandra_in_window: addedWork(work) } : figures];
+        }),
+      );
       process.stdout.write(`bench:e2e: stack bound ${JSON.stringify(bound)}\n`);
     }
 
@@ -652,6 +681,10 @@ async function main(): Promise<void> {
         },
       },
     };
+    const windowWork = (phase?: { cassandra_in_window?: TableWork }) =>
+      phase?.cassandra_in_window
+        ? `${phase.cassandra_in_window.flushes} / ${phase.cassandra_in_window.compactions}`
+        : "?";
     mkdirSync(join(__dirname, "results"), { recursive: true });
     writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
@@ -668,6 +701,7 @@ async function main(): Promise<void> {
         `bench:e2e: Cassandra ceiling ${ceiling.rows_per_second} rows/s (single inserts), ${ceiling.unlogged_batches.rows_per_second} rows/s (unlogged batches); ratio ${result.ratio_to_ceiling} / ${result.ratio_to_batched_ceiling}`,
         `bench:e2e: stack bound (one batch query, same connector settings): from_json without validation ${bound.from_json!.rows_per_second} rows/s, the job's decoder ${bound.job_decoder!.rows_per_second} rows/s; ratio ${result.ratio_to_stack_bound}`,
         `bench:e2e: stack bound into a table that has just taken the warm-up's rows: from_json ${bound.from_json_loaded!.rows_per_second} rows/s; ratio ${result.ratio_to_loaded_stack_bound} (target 0.9: ${result.targets.ratio_to_loaded_stack_bound.met ? "met" : "not met"})`,
+        `bench:e2e: Cassandra in the measured windows, flushes / compactions: job ${windowWork(throughput)}, reference ${windowWork(reference)}, bound from_json ${windowWork(bound.from_json)}, job decoder ${windowWork(bound.job_decoder)}, loaded table ${windowWork(bound.from_json_loaded)}`,
         `bench:e2e: wrote ${resultsPath}`,
         "",
       ].join("\n"),

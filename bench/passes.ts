@@ -1,4 +1,6 @@
 /** Several passes of one bench:e2e phase as one figure (bench/e2e.ts runs the job and its reference A B B A). */
+import { addedWork } from "./cassandra-log";
+import type { TableWork } from "./cassandra-log";
 import type { CpuUse } from "./proc-cpu";
 
 const round = (value: number, digits = 0): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -11,11 +13,14 @@ export interface ThroughputPass {
   readonly batches: number;
   readonly cold_start: { readonly rows_per_second: number } & Record<string, unknown>;
   readonly cpu?: CpuUse;
+  /** Cassandra's flushes and compactions of the pass's table in its measured window. */
+  readonly cassandra_in_window?: TableWork;
 }
 
 /**
  * Passes of one phase as one figure: rows/s = all measured rows over all measured seconds, CPU per
- * row weighted by rows; the first pass's other fields, each pass's own figures under `passes`.
+ * row weighted by rows, Cassandra's flushes and compactions added up; the first pass's other
+ * fields, each pass's own figures under `passes`.
  */
 export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): T & { passes: unknown[] } {
   const rows = passes.reduce((sum, pass) => sum + pass.measured_records, 0);
@@ -54,17 +59,23 @@ export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): 
         ),
       }
     : undefined;
+  // The first pass's fields but its own window work: the sum below, or none if a pass lacks it.
+  const { cassandra_in_window: _firstWork, ...first } = passes[0]!;
   return {
-    ...passes[0]!,
+    ...(first as T),
     measured_records: rows,
     batches: passes.reduce((sum, pass) => sum + pass.batches, 0),
     seconds: round(seconds, 1),
     rows_per_second: round(rows / seconds),
     ...(cpu ? { cpu } : {}),
+    ...(passes.every((pass) => pass.cassandra_in_window)
+      ? { cassandra_in_window: addedWork(passes.map((pass) => pass.cassandra_in_window!)) }
+      : {}),
     passes: passes.map((pass) => ({
       rows_per_second: pass.rows_per_second,
       cold_start_rows_per_second: pass.cold_start.rows_per_second,
       ...(pass.cpu ? { cpu_ms_per_row_total: pass.cpu.cpu_ms_per_row_total } : {}),
+      ...(pass.cassandra_in_window ? { cassandra_in_window: pass.cassandra_in_window } : {}),
     })),
   };
 }

@@ -148,16 +148,21 @@ def cassandra_quiet(max_seconds: float = 90.0, busy_fraction: float = 0.1) -> fl
 
 
 def measure(write: Callable[[], None], rows: int) -> dict[str, Any]:
-    """Runs `write` once, returns its rate and the CPU per row of each process kind."""
+    """Runs `write` once, returns its rate, the CPU per row of each process kind and its window.
+
+    `window`: [start, end] in seconds since the epoch (bench/e2e.ts reads Cassandra's log for it).
+    """
     before, jit_before = cpu_seconds_by_kind(), jit_seconds_by_kind()
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     write()
     seconds = time.monotonic() - started
+    ended_at = time.time()
     after, jit_after = cpu_seconds_by_kind(), jit_seconds_by_kind()
     result: dict[str, Any] = {
         "rows": rows,
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds),
+        "window": [round(started_at, 3), round(ended_at, 3)],
     }
     if before is not None and after is not None:
         spent = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
@@ -202,7 +207,10 @@ def measured_passes(text: str, variants: Iterable[str], default_keyspace: str) -
 
 
 def combined(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """One variant's measured passes as one: total rows over total seconds, mean CPU per row."""
+    """One variant's measured passes as one: total rows over total seconds, mean CPU per row.
+
+    `windows`: each pass's window, in the order of the passes.
+    """
     rows = sum(result["rows"] for result in results)
     seconds = sum(result["seconds"] for result in results)
     out: dict[str, Any] = {
@@ -211,6 +219,8 @@ def combined(results: list[dict[str, Any]]) -> dict[str, Any]:
         "rows_per_second": round(rows / seconds),
         "passes": [result["rows_per_second"] for result in results],
     }
+    if all("window" in result for result in results):
+        out["windows"] = [result["window"] for result in results]
     cpu = [result["cpu_ms_per_row"] for result in results if "cpu_ms_per_row" in result]
     if len(cpu) == len(results):
         kinds = sorted({kind for entry in cpu for kind in entry})

@@ -77,8 +77,12 @@ def test_measure_reports_rate_and_cpu_per_row(stack_bound: ModuleType) -> None:
         while time.monotonic() < deadline:
             pass
 
+    before = time.time()
     result = stack_bound.measure(busy, 1_000)
+    after = time.time()
     assert result["rows"] == 1_000
+    start, end = result["window"]
+    assert before - 0.001 <= start and start + 0.3 <= end <= after + 0.001
     assert result["seconds"] >= 0.3
     assert 0 < result["rows_per_second"] <= 1_000 / 0.3
     # This test process is an `other` kind; 0.3 s of CPU over 1,000 rows is >= 0.3 ms per row.
@@ -122,6 +126,7 @@ def test_combined_passes_average_cpu_and_jit_per_row(stack_bound: ModuleType) ->
             "cpu_ms_per_row": {"cassandra": 0.05, "spark_jvm": 0.03},
             "cpu_ms_per_row_total": 0.08,
             "jit_cpu_ms_per_row": {"spark_jvm": 0.004},
+            "window": [100.0, 101.0],
         },
         {
             "rows": 500,
@@ -130,6 +135,7 @@ def test_combined_passes_average_cpu_and_jit_per_row(stack_bound: ModuleType) ->
             "cpu_ms_per_row": {"cassandra": 0.07},
             "cpu_ms_per_row_total": 0.07,
             "jit_cpu_ms_per_row": {"spark_jvm": 0.002, "cassandra": 0.001},
+            "window": [110.0, 114.0],
         },
     ]
     assert stack_bound.combined(passes) == {
@@ -137,6 +143,7 @@ def test_combined_passes_average_cpu_and_jit_per_row(stack_bound: ModuleType) ->
         "seconds": 5.0,
         "rows_per_second": 200,
         "passes": [500, 125],
+        "windows": [[100.0, 101.0], [110.0, 114.0]],
         "cpu_ms_per_row": {"cassandra": 0.06, "spark_jvm": 0.015},
         "cpu_ms_per_row_total": 0.075,
         "jit_cpu_ms_per_row": {"cassandra": 0.0005, "spark_jvm": 0.003},

@@ -44,3 +44,22 @@ test("passes without CPU figures combine without any", (t) => {
   t.false("cpu" in combined);
   t.is(combined.rows_per_second, 100);
 });
+
+test("Cassandra's flushes and compactions in the passes' windows add up, each pass keeps its own", (t) => {
+  const first = {
+    ...pass(500_000, 50, 0.1, 0.08),
+    cassandra_in_window: { flushes: 2, compactions: 1, compacted_sstables: 4 },
+  };
+  const second = {
+    ...pass(500_000, 50, 0.1, 0.08),
+    cassandra_in_window: { flushes: 2, compactions: 0, compacted_sstables: 0 },
+  };
+  const combined = combinedPasses([first, second]);
+  t.deepEqual(combined.cassandra_in_window, { flushes: 4, compactions: 1, compacted_sstables: 4 });
+  t.deepEqual(
+    combined.passes.map((entry) => (entry as { cassandra_in_window?: unknown }).cassandra_in_window),
+    [first.cassandra_in_window, second.cassandra_in_window],
+  );
+  // A pass without the figure: no sum that would undercount.
+  t.false("cassandra_in_window" in combinedPasses([first, pass(500_000, 50, 0.1, 0.08)]));
+});

@@ -1,0 +1,98 @@
+/**
+ * What Cassandra did to a table during bench:e2e's measured windows, read from its own log (the
+ * harness' `cassandra.log`, logback pattern `%date{ISO8601}`): memtable flushes and compactions.
+ * Both cost Cassandra CPU per row, and which windows hold them explains most of the difference
+ * between the phases' Cassandra CPU per row (spark/README.md, Performance).
+ */
+
+/** Flushes and compactions of one table in some windows. */
+export interface TableWork {
+  /** Memtable flushes enqueued (`Enqueuing flush of <keyspace>.<table>`). */
+  readonly flushes: number;
+  /** Compactions completed (`Compacted (...) N sstables to [.../<keyspace>/<table>-...]`). */
+  readonly compactions: number;
+  /** sstables those compactions merged. */
+  readonly compacted_sstables: number;
+}
+
+/** One flush or compaction in the log. */
+export interface TableEvent {
+  /** ms since the epoch; the log's local time is read as UTC, as the job's batch lines are. */
+  readonly time: number;
+  readonly keyspace: string;
+  readonly table: string;
+  readonly kind: "flush" | "compaction";
+  /** sstables merged (compactions only). */
+  readonly sstables?: number;
+}
+
+const stamp = String.raw`(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3})`;
+const flushLine = new RegExp(String.raw`${stamp} \S+ - Enqueuing flush of (\w+)\.(\w+),`);
+const compactionLine = new RegExp(
+  String.raw`${stamp} \S+ - Compacted \([^)]*\) (\d+) sstables to \[[^,\]]*/(\w+)/(\w+)-[0-9a-f]{32}/`,
+);
+
+const timeOf = (date: string, clock: string, millis: string): number =>
+  Date.parse(`${date}T${clock}.${millis}Z`);
+
+/** The flushes and compactions of every table in a Cassandra log, in log order. */
+export function tableEvents(log: string): TableEvent[] {
+  const events: TableEvent[] = [];
+  for (const line of log.split("\n")) {
+    const flush = flushLine.exec(line);
+    if (flush) {
+      events.push({
+        time: timeOf(flush[1]!, flush[2]!, flush[3]!),
+        keyspace: flush[4]!,
+        table: flush[5]!,
+        kind: "flush",
+      });
+      continue;
+    }
+    const compaction = compactionLine.exec(line);
+    if (compaction) {
+      events.push({
+        time: timeOf(compaction[1]!, compaction[2]!, compaction[3]!),
+        keyspace: compaction[5]!,
+        table: compaction[6]!,
+        kind: "compaction",
+        sstables: Number(compaction[4]),
+      });
+    }
+  }
+  return events;
+}
+
+/**
+ * The flushes and compactions of `<keyspace>.<table>` inside any of `windows` ([start, end] in ms
+ * since the epoch, both ends included). A compaction counts where it completed: its CPU precedes
+ * that line by the seconds it ran.
+ */
+export function workInWindows(
+  events: readonly TableEvent[],
+  keyspace: string,
+  table: string,
+  windows: readonly (readonly [number, number])[],
+): TableWork {
+  const inside = events.filter(
+    (event) =>
+      event.keyspace === keyspace &&
+      event.table === table &&
+      windows.some(([start, end]) => event.time >= start && event.time <= end),
+  );
+  const compactions = inside.filter((event) => event.kind === "compaction");
+  return {
+    flushes: inside.filter((event) => event.kind === "flush").length,
+    compactions: compactions.length,
+    compacted_sstables: compactions.reduce((sum, event) => sum + (event.sstables ?? 0), 0),
+  };
+}
+
+/** Several windows' work as one. */
+export function addedWork(works: readonly TableWork[]): TableWork {
+  return {
+    flushes: works.reduce((sum, work) => sum + work.flushes, 0),
+    compactions: works.reduce((sum, work) => sum + work.compactions, 0),
+    compacted_sstables: works.reduce((sum, work) => sum + work.compacted_sstables, 0),
+  };
+}
