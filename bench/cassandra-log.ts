@@ -9,10 +9,12 @@
 export interface TableWork {
   /** Memtable flushes enqueued (`Enqueuing flush of <keyspace>.<table>`). */
   readonly flushes: number;
-  /** Compactions completed (`Compacted (...) N sstables to [.../<keyspace>/<table>-...]`). */
+  /** Compactions that ran in a window (`Compacted (...) N sstables to [.../<keyspace>/<table>-...] ... in T ms`). */
   readonly compactions: number;
   /** sstables those compactions merged. */
   readonly compacted_sstables: number;
+  /** Seconds of those compactions inside the windows (one compaction thread: at most one core each). */
+  readonly compaction_seconds: number;
 }
 
 /** One flush or compaction in the log. */
@@ -24,12 +26,14 @@ export interface TableEvent {
   readonly kind: "flush" | "compaction";
   /** sstables merged (compactions only). */
   readonly sstables?: number;
+  /** How long it ran, ms (compactions only: the line is logged when it ends, at `time`). */
+  readonly duration?: number;
 }
 
 const stamp = String.raw`(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3})`;
 const flushLine = new RegExp(String.raw`${stamp} \S+ - Enqueuing flush of (\w+)\.(\w+),`);
 const compactionLine = new RegExp(
-  String.raw`${stamp} \S+ - Compacted \([^)]*\) (\d+) sstables to \[[^,\]]*/(\w+)/(\w+)-[0-9a-f]{32}/`,
+  String.raw`${stamp} \S+ - Compacted \([^)]*\) (\d+) sstables to \[[^,\]]*/(\w+)/(\w+)-[0-9a-f]{32}/.* in ([\d,]+)ms\.`,
 );
 
 const timeOf = (date: string, clock: string, millis: string): number =>
@@ -57,6 +61,7 @@ export function tableEvents(log: string): TableEvent[] {
         table: compaction[6]!,
         kind: "compaction",
         sstables: Number(compaction[4]),
+        duration: Number(compaction[7]!.replaceAll(",", "")),
       });
     }
   }
@@ -64,9 +69,9 @@ export function tableEvents(log: string): TableEvent[] {
 }
 
 /**
- * The flushes and compactions of `<keyspace>.<table>` inside any of `windows` ([start, end] in ms
- * since the epoch, both ends included). A compaction counts where it completed: its CPU precedes
- * that line by the seconds it ran.
+ * The flushes and compactions of `<keyspace>.<table>` in `windows` ([start, end] in ms since the
+ * epoch, both ends included): a flush where it was enqueued, a compaction if any part of it ran in
+ * a window (it is logged when it ends, with how long it ran), with the seconds that did.
  */
 export function workInWindows(
   events: readonly TableEvent[],
@@ -74,17 +79,22 @@ export function workInWindows(
   table: string,
   windows: readonly (readonly [number, number])[],
 ): TableWork {
-  const inside = events.filter(
-    (event) =>
-      event.keyspace === keyspace &&
-      event.table === table &&
-      windows.some(([start, end]) => event.time >= start && event.time <= end),
+  const ofTable = events.filter((event) => event.keyspace === keyspace && event.table === table);
+  const overlap = (event: TableEvent): number =>
+    windows.reduce(
+      (sum, [start, end]) =>
+        sum + Math.max(0, Math.min(end, event.time) - Math.max(start, event.time - (event.duration ?? 0))),
+      0,
+    );
+  const inWindow = (time: number): boolean => windows.some(([start, end]) => time >= start && time <= end);
+  const compactions = ofTable.filter(
+    (event) => event.kind === "compaction" && (overlap(event) > 0 || inWindow(event.time)),
   );
-  const compactions = inside.filter((event) => event.kind === "compaction");
   return {
-    flushes: inside.filter((event) => event.kind === "flush").length,
+    flushes: ofTable.filter((event) => event.kind === "flush" && inWindow(event.time)).length,
     compactions: compactions.length,
     compacted_sstables: compactions.reduce((sum, event) => sum + (event.sstables ?? 0), 0),
+    compaction_seconds: Math.round(compactions.reduce((sum, event) => sum + overlap(event), 0) / 100) / 10,
   };
 }
 
@@ -94,5 +104,6 @@ export function addedWork(works: readonly TableWork[]): TableWork {
     flushes: works.reduce((sum, work) => sum + work.flushes, 0),
     compactions: works.reduce((sum, work) => sum + work.compactions, 0),
     compacted_sstables: works.reduce((sum, work) => sum + work.compacted_sstables, 0),
+    compaction_seconds: Math.round(works.reduce((sum, work) => sum + work.compaction_seconds, 0) * 10) / 10,
   };
 }

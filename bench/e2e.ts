@@ -683,7 +683,7 @@ async function main(): Promise<void> {
     };
     const windowWork = (phase?: { cassandra_in_window?: TableWork }) =>
       phase?.cassandra_in_window
-        ? `${phase.cassandra_in_window.flushes} / ${phase.cassandra_in_window.compactions}`
+        ? `${phase.cassandra_in_window.flushes} / ${phase.cassandra_in_window.compactions} (${phase.cassandra_in_window.compaction_seconds} s)`
         : "?";
     mkdirSync(join(__dirname, "results"), { recursive: true });
     writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
@@ -701,7 +701,7 @@ async function main(): Promise<void> {
         `bench:e2e: Cassandra ceiling ${ceiling.rows_per_second} rows/s (single inserts), ${ceiling.unlogged_batches.rows_per_second} rows/s (unlogged batches); ratio ${result.ratio_to_ceiling} / ${result.ratio_to_batched_ceiling}`,
         `bench:e2e: stack bound (one batch query, same connector settings): from_json without validation ${bound.from_json!.rows_per_second} rows/s, the job's decoder ${bound.job_decoder!.rows_per_second} rows/s; ratio ${result.ratio_to_stack_bound}`,
         `bench:e2e: stack bound into a table that has just taken the warm-up's rows: from_json ${bound.from_json_loaded!.rows_per_second} rows/s; ratio ${result.ratio_to_loaded_stack_bound} (target 0.9: ${result.targets.ratio_to_loaded_stack_bound.met ? "met" : "not met"})`,
-        `bench:e2e: Cassandra in the measured windows, flushes / compactions: job ${windowWork(throughput)}, reference ${windowWork(reference)}, bound from_json ${windowWork(bound.from_json)}, job decoder ${windowWork(bound.job_decoder)}, loaded table ${windowWork(bound.from_json_loaded)}`,
+        `bench:e2e: Cassandra in the measured windows, flushes / compactions (their seconds inside): job ${windowWork(throughput)}, reference ${windowWork(reference)}, bound from_json ${windowWork(bound.from_json)}, job decoder ${windowWork(bound.job_decoder)}, loaded table ${windowWork(bound.from_json_loaded)}`,
         `bench:e2e: wrote ${resultsPath}`,
         "",
       ].join("\n"),

@@ -32,10 +32,13 @@ test("flushes and compactions of every table, with UTC times and the sstables me
 
 test("only the table's events inside a window count, both ends included", (t) => {
   const events = tableEvents(log);
+  t.is(events[3]!.duration, 8_123);
+  // The compaction ran 20:34:28.651-20:34:36.774, all of it inside.
   t.deepEqual(workInWindows(events, "bench_a", "users", [[at("20:33:37.172"), at("20:34:36.774")]]), {
     flushes: 1,
     compactions: 1,
     compacted_sstables: 4,
+    compaction_seconds: 8.1,
   });
   // Two windows, the second holding only the last flush; bench_b's flush and system's compaction never count.
   t.deepEqual(
@@ -43,21 +46,31 @@ test("only the table's events inside a window count, both ends included", (t) =>
       [at("20:33:38"), at("20:34:00")],
       [at("20:34:50"), at("20:35:10")],
     ]),
-    { flushes: 1, compactions: 0, compacted_sstables: 0 },
+    { flushes: 1, compactions: 0, compacted_sstables: 0, compaction_seconds: 0 },
   );
   t.deepEqual(workInWindows(events, "bench_a", "users", []), {
     flushes: 0,
     compactions: 0,
     compacted_sstables: 0,
+    compaction_seconds: 0,
+  });
+});
+
+test("a compaction that ended after the window counts with the seconds it ran inside", (t) => {
+  t.deepEqual(workInWindows(tableEvents(log), "bench_a", "users", [[at("20:33:00"), at("20:34:30")]]), {
+    flushes: 1,
+    compactions: 1,
+    compacted_sstables: 4,
+    compaction_seconds: 1.3, // 20:34:28.651-20:34:30
   });
 });
 
 test("work of several windows adds up", (t) => {
   t.deepEqual(
     addedWork([
-      { flushes: 2, compactions: 1, compacted_sstables: 4 },
-      { flushes: 3, compactions: 0, compacted_sstables: 0 },
+      { flushes: 2, compactions: 1, compacted_sstables: 4, compaction_seconds: 7.25 },
+      { flushes: 3, compactions: 1, compacted_sstables: 4, compaction_seconds: 1.1 },
     ]),
-    { flushes: 5, compactions: 1, compacted_sstables: 4 },
+    { flushes: 5, compactions: 2, compacted_sstables: 8, compaction_seconds: 8.4 },
   );
 });

@@ -48,14 +48,19 @@ test("passes without CPU figures combine without any", (t) => {
 test("Cassandra's flushes and compactions in the passes' windows add up, each pass keeps its own", (t) => {
   const first = {
     ...pass(500_000, 50, 0.1, 0.08),
-    cassandra_in_window: { flushes: 2, compactions: 1, compacted_sstables: 4 },
+    cassandra_in_window: { flushes: 2, compactions: 1, compacted_sstables: 4, compaction_seconds: 6 },
   };
   const second = {
     ...pass(500_000, 50, 0.1, 0.08),
-    cassandra_in_window: { flushes: 2, compactions: 0, compacted_sstables: 0 },
+    cassandra_in_window: { flushes: 2, compactions: 0, compacted_sstables: 0, compaction_seconds: 0 },
   };
   const combined = combinedPasses([first, second]);
-  t.deepEqual(combined.cassandra_in_window, { flushes: 4, compactions: 1, compacted_sstables: 4 });
+  t.deepEqual(combined.cassandra_in_window, {
+    flushes: 4,
+    compactions: 1,
+    compacted_sstables: 4,
+    compaction_seconds: 6,
+  });
   t.deepEqual(
     combined.passes.map((entry) => (entry as { cassandra_in_window?: unknown }).cassandra_in_window),
     [first.cassandra_in_window, second.cassandra_in_window],
