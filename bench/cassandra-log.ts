@@ -30,39 +30,35 @@ export interface TableEvent {
   readonly duration?: number;
 }
 
-const stamp = String.raw`(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3})`;
-const flushLine = new RegExp(String.raw`${stamp} \S+ - Enqueuing flush of (\w+)\.(\w+),`);
-const compactionLine = new RegExp(
-  String.raw`${stamp} \S+ - Compacted \([^)]*\) (\d+) sstables to \[[^,\]]*/(\w+)/(\w+)-[0-9a-f]{32}/.* in ([\d,]+)ms\.`,
-);
-
-const timeOf = (date: string, clock: string, millis: string): number =>
-  Date.parse(`${date}T${clock}.${millis}Z`);
+const stamp = String.raw`(?<date>\d{4}-\d{2}-\d{2}) (?<clock>\d{2}:\d{2}:\d{2}),(?<millis>\d{3})`;
+/** The two kinds of line, with named groups: the time, keyspace and table, and for compactions sstables and duration. */
+const lines = [
+  ["flush", new RegExp(String.raw`${stamp} \S+ - Enqueuing flush of (?<keyspace>\w+)\.(?<table>\w+),`)],
+  [
+    "compaction",
+    new RegExp(
+      String.raw`${stamp} \S+ - Compacted \([^)]*\) (?<sstables>\d+) sstables to \[[^,\]]*/(?<keyspace>\w+)/(?<table>\w+)-[0-9a-f]{32}/.* in (?<duration>[\d,]+)ms\.`,
+    ),
+  ],
+] as const;
 
 /** The flushes and compactions of every table in a Cassandra log, in log order. */
 export function tableEvents(log: string): TableEvent[] {
   const events: TableEvent[] = [];
   for (const line of log.split("\n")) {
-    const flush = flushLine.exec(line);
-    if (flush) {
+    for (const [kind, pattern] of lines) {
+      const group = pattern.exec(line)?.groups;
+      if (!group) continue;
       events.push({
-        time: timeOf(flush[1]!, flush[2]!, flush[3]!),
-        keyspace: flush[4]!,
-        table: flush[5]!,
-        kind: "flush",
+        // The log's local time read as UTC, as the job's batch lines are.
+        time: Date.parse(`${group.date}T${group.clock}.${group.millis}Z`),
+        keyspace: group.keyspace!,
+        table: group.table!,
+        kind,
+        ...(group.sstables ? { sstables: Number(group.sstables) } : {}),
+        ...(group.duration ? { duration: Number(group.duration.replaceAll(",", "")) } : {}),
       });
-      continue;
-    }
-    const compaction = compactionLine.exec(line);
-    if (compaction) {
-      events.push({
-        time: timeOf(compaction[1]!, compaction[2]!, compaction[3]!),
-        keyspace: compaction[5]!,
-        table: compaction[6]!,
-        kind: "compaction",
-        sstables: Number(compaction[4]),
-        duration: Number(compaction[7]!.replaceAll(",", "")),
-      });
+      break;
     }
   }
   return events;
