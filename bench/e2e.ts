@@ -396,9 +396,12 @@ async function main(): Promise<void> {
       const drained = cpuSnapshot();
       const drainedAt = Date.now();
       const batches = batchLines(backlogJob.log()).filter((line) => line.rows > 0);
+      /** [first start, last end] of the batches, ms since the epoch. */
+      const span = (lines: readonly BatchLine[]) =>
+        [lines[0]!.end - lines[0]!.seconds * 1000, lines.at(-1)!.end] as const;
       const rate = (lines: readonly BatchLine[]) => {
-        const start = lines[0]!.end - lines[0]!.seconds * 1000;
-        const seconds = (lines.at(-1)!.end - start) / 1000;
+        const [start, end] = span(lines);
+        const seconds = (end - start) / 1000;
         const rows = lines.reduce((sum, line) => sum + line.written, 0);
         return { rows, seconds: round(seconds, 1), rows_per_second: round(rows / seconds) };
       };
@@ -406,7 +409,6 @@ async function main(): Promise<void> {
       const warmRows = batches.slice(0, warmupBatches).reduce((sum, line) => sum + line.rows, 0);
       if (measured.length === 0) throw new Error("no batch left after the warm-up; raise BENCH_E2E_BACKLOG");
       const sustained = rate(measured);
-      const window = [measured[0]!.end - measured[0]!.seconds * 1000, measured.at(-1)!.end] as const;
       await backlogJob.process.stop();
       const backlogRows = await countRows(harness.cassandra, backlogPipeline.keyspace);
       const result: Throughput = {
@@ -423,7 +425,9 @@ async function main(): Promise<void> {
         cold_start: { ...rate(batches), batches: batches.length },
         wall_seconds_including_job_start: round((drainedAt - jobStart) / 1000, 1),
         ...(warm && drained ? { cpu: cpuUse(warm, drained, sustained.rows) } : {}),
-        cassandra_in_window: workInWindows(cassandraEvents(), backlogPipeline.keyspace, "users", [window]),
+        cassandra_in_window: workInWindows(cassandraEvents(), backlogPipeline.keyspace, "users", [
+          span(measured),
+        ]),
         job_settings: throughputEnv,
       };
       process.stdout.write(`bench:e2e: throughput (${label}) ${JSON.stringify(result)}\n`);
