@@ -4,12 +4,12 @@
  * Writes bench/results/e2e.json and prints a summary.
  *
  * 1. Sustained throughput: a backlog of BENCH_E2E_BACKLOG (default 500,000) records plus
- *    BENCH_E2E_WARMUP_BATCHES (default 15) batches' worth (MAX_OFFSETS_PER_TRIGGER each) from the producer
+ *    BENCH_E2E_WARMUP_BATCHES (default 6) batches' worth (MAX_OFFSETS_PER_TRIGGER each) from the producer
  *    CLI, then the job starts. The warm-up batches bring the fresh JVM up to speed, as the stack bound
  *    warms its JVM up over two whole rounds (about 2M rows) before it measures. With 3 warm-up batches
- *    the window was measured while the driver was still compiling: JFR gave its C2 compiler thread
- *    14 us of CPU per row there (0.10-0.15 of the machine) against 1.3 us in the bound's measured
- *    passes. With 15 the JIT's share of the Spark JVM's CPU in the window fell to ~0.1 (the bound's:
+ *    of 100k the window was measured while the driver was still compiling: JFR gave its C2 compiler
+ *    thread 14 us of CPU per row there (0.10-0.15 of the machine) against 1.3 us in the bound's measured
+ *    passes. With 15 of 100k (1.5M rows, as 6 of 250k now) the JIT's share of the Spark JVM's CPU in the window fell to ~0.1 (the bound's:
  *    0.07) and the Spark JVM's CPU per row to within 0.006 ms of the bound's. Every phase
  *    reports the JIT compiler threads' share of its CPU (`jit_cpu_ms_per_row`, bench/proc-cpu.ts)
  *    and the summary warns when the Spark JVM was still compiling; rows/s = rows written by the batches after them
@@ -35,17 +35,26 @@
  *    job on Kafka + Spark + the connector that parses its records can do), (b) through the job's decoder,
  *    each measured pass into an empty table of its own (as the throughput phase's), and (c) from_json again
  *    into a table that has just taken as many other rows as the throughput phase's warm-up batches
- *    wrote before its window (`from_json_loaded`): the job's window pays for Cassandra flushing and
- *    compacting those rows, (a) and (b) start on an empty table and a quiet Cassandra. Each with the CPU
- *    time per row of Cassandra, Kafka, the Spark JVM (and Python workers, none since the JVM validator)
- *    (/proc): where the two cores go.
+ *    wrote before its window (`from_json_loaded`): the job's table holds those rows in its window,
+ *    (a) and (b) start on an empty table; with compaction held (below) that should cost nothing, and
+ *    this variant shows whether it does. Each with the CPU time per row of Cassandra, Kafka, the Spark
+ *    JVM (and Python workers, none since the JVM validator) (/proc): where the two cores go.
  *
  * Phases 1 and 2 report the same CPU figures (bench/proc-cpu.ts) over their measured windows, with the
  * machine's busy and steal (hypervisor) shares: runs here vary by +-20%, and steal shows a noisy neighbour.
  * The throughput passes and the bound's passes also report Cassandra's memtable flushes and compactions
- * of their tables in their windows (`cassandra_in_window`, from Cassandra's log: bench/cassandra-log.ts):
- * a size-tiered compaction rewrites ~1M rows, and which windows hold one explains most of the
- * difference in Cassandra's CPU per row between phases.
+ * of their tables in their windows (`cassandra_in_window`, from Cassandra's log: bench/cassandra-log.ts).
+ *
+ * Compaction: every table the bench writes has automatic compaction off (`holdCompaction`: the table's
+ * own strategy with `enabled: false`, what `nodetool disableautocompaction` does). A size-tiered
+ * compaction rewrites ~1M rows (four flushed sstables of ~250k) in 8-20 s of one of the two cores, and
+ * a throughput pass's 500k-row window ends about where its table's second one starts: whether one fell
+ * inside a window was chance, and it moved the job's rows/s by a fifth (the run of 2026-12-04 21:58: the
+ * job's two passes had 0.3 s and 10 s of compaction in their windows, 25,493 and 21,854 rows/s), while
+ * the bound's passes, 500k rows into empty tables, never had one. With it off every window holds the
+ * same Cassandra work per row (its memtable flushes), and the ratios compare the pipelines. Compaction
+ * costs the same for any job that writes these rows; deployed tables keep it (the schema job's CQL does
+ * not touch it).
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -79,7 +88,8 @@ import {
 } from "../tests/e2e/spark-job-support";
 
 const backlog = Number(process.env.BENCH_E2E_BACKLOG ?? 500_000);
-const warmupBatches = Number(process.env.BENCH_E2E_WARMUP_BATCHES ?? 15);
+/** 6 batches of MAX_OFFSETS_PER_TRIGGER (250k): 1.5M rows before the window. */
+const warmupBatches = Number(process.env.BENCH_E2E_WARMUP_BATCHES ?? 6);
 const rate = Number(process.env.BENCH_E2E_RATE ?? 1_000);
 const latencySeconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
 /** Seconds at the steady rate before the measured window (JIT, connections warm up). */
@@ -100,9 +110,16 @@ const sparkConf = Object.fromEntries(
     .filter(Boolean)
     .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
 );
-/** Job settings of the throughput phase (tuned on this 2-core machine). */
+/**
+ * Job settings of the throughput phase (tuned on this 2-core machine). Micro-batches of 250k
+ * records, not the job's default 100k: each batch costs the driver its planning, its offset and
+ * commit files and a few hundred ms of CPU in the JIT and the scheduler, and its two tasks end
+ * unevenly. With compaction held, in one session: the streaming from_json reference 27,224 and
+ * 26,975 rows/s with 100k, 29,542 and 27,677 with 250k; the job 25,333 and 24,376 against 26,096
+ * and 29,452 (spark/README, Performance).
+ */
 const throughputEnv: Record<string, string> = {
-  MAX_OFFSETS_PER_TRIGGER: process.env.BENCH_E2E_MAX_OFFSETS ?? "100000",
+  MAX_OFFSETS_PER_TRIGGER: process.env.BENCH_E2E_MAX_OFFSETS ?? "250000",
   TRIGGER_INTERVAL: "1 second",
   CASSANDRA_CONCURRENT_WRITES: process.env.BENCH_E2E_CONCURRENT_WRITES ?? "16",
   CASSANDRA_BATCH_SIZE_ROWS: process.env.BENCH_E2E_BATCH_ROWS ?? "50",
@@ -245,7 +262,31 @@ async function main(): Promise<void> {
     socketOptions: { readTimeout: 120_000 },
   });
   try {
-    const pipeline = (prefix: string) => newJobPipeline(harness, prefix, partitions);
+    /**
+     * Turns automatic compaction off for `<keyspace>.users` (its strategy's other options kept):
+     * every table the bench writes, so that no measured window pays for a compaction (see the
+     * header: "Compaction").
+     */
+    const holdCompaction = async (keyspace: string): Promise<void> => {
+      const row = (
+        await client.execute(
+          "SELECT compaction FROM system_schema.tables WHERE keyspace_name = ? AND table_name = 'users'",
+          [keyspace],
+          { prepare: true },
+        )
+      ).first();
+      const options: Record<string, string> = { ...(row?.compaction ?? {}), enabled: "false" };
+      const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+      const map = Object.entries(options)
+        .map(([key, value]) => `${literal(key)}: ${literal(value)}`)
+        .join(", ");
+      await client.execute(`ALTER TABLE "${keyspace}".users WITH compaction = {${map}}`);
+    };
+    const pipeline = async (prefix: string) => {
+      const created = await newJobPipeline(harness, prefix, partitions);
+      await holdCompaction(created.keyspace);
+      return created;
+    };
     /** Flushes and compactions so far, from the harness Cassandra's log (bench/cassandra-log.ts). */
     const cassandraEvents = () =>
       tableEvents(readFileSync(join(runLogDirectory(harness.run), "cassandra.log"), "utf8"));
@@ -280,6 +321,7 @@ async function main(): Promise<void> {
     if (phases.has("ceiling")) {
       const ceilingKeyspace = harness.uniqueName("bench_ceiling");
       await createUsersTable(harness.cassandra, ceilingKeyspace);
+      await holdCompaction(ceilingKeyspace);
       const generator = new UserGenerator({ seed: 42 });
       const names = userFields.map((field) => field.name);
       const rows: unknown[][] = [];
@@ -540,6 +582,7 @@ async function main(): Promise<void> {
       for (const variant of boundPasses) {
         const keyspace = harness.uniqueName(`bench_bound_${variant}`);
         await createUsersTable(harness.cassandra, keyspace);
+        await holdCompaction(keyspace);
         passKeyspaces.push(keyspace);
       }
       bound = await stackBound(
@@ -596,6 +639,23 @@ async function main(): Promise<void> {
         `bench:e2e: warning: the Spark JVM was still compiling in ${stillCompiling.map(([label, share]) => `${label} (JIT ${Math.round(share * 100)}% of its CPU)`).join(", ")}; raise BENCH_E2E_WARMUP_BATCHES\n`,
       );
     }
+    // Compaction is held on every table the bench writes (header: "Compaction"); a compaction of a
+    // measured table in its window means it was not, and that window's figures are not comparable.
+    const windows: [string, TableWork | undefined][] = [
+      ["job", throughput?.cassandra_in_window],
+      ["streaming_reference", reference?.cassandra_in_window],
+      ["avro", avroThroughput?.cassandra_in_window],
+      ...Object.entries(bound ?? {}).map(([variant, figures]): [string, TableWork | undefined] => [
+        `stack_bound_${variant}`,
+        figures.cassandra_in_window,
+      ]),
+    ];
+    const compacted = windows.filter(([, work]) => (work?.compactions ?? 0) > 0).map(([label]) => label);
+    if (compacted.length > 0) {
+      process.stdout.write(
+        `bench:e2e: warning: Cassandra compacted the measured table in the window of ${compacted.join(", ")}\n`,
+      );
+    }
 
     if (!throughput || !reference || !latency || !ceiling || !bound) {
       process.stdout.write(
@@ -613,7 +673,8 @@ async function main(): Promise<void> {
       },
       setup:
         "harness Kafka 3.9.1 (KRaft) + Cassandra 5.0 as local processes; job spark/main.py via spark-submit " +
-        `local[2] (pyspark 3.5.7), ${partitions} topic partitions, JSON (and Avro, Apicurio registry) records from the producer CLI`,
+        `local[2] (pyspark 3.5.7), ${partitions} topic partitions, JSON (and Avro, Apicurio registry) records from the producer CLI; ` +
+        "automatic compaction off on every table the bench writes",
       throughput,
       streaming_reference: reference,
       ratio_to_streaming_reference: round(throughput.rows_per_second / reference.rows_per_second, 2),
