@@ -9,8 +9,9 @@
  *    warms its JVM up over two whole rounds (about 2M rows) before it measures. With 3 warm-up batches
  *    of 100k the window was measured while the driver was still compiling: JFR gave its C2 compiler
  *    thread 14 us of CPU per row there (0.10-0.15 of the machine) against 1.3 us in the bound's measured
- *    passes. With 15 of 100k (1.5M rows, as 6 of 250k now) the JIT's share of the Spark JVM's CPU in the window fell to ~0.1 (the bound's:
- *    0.07) and the Spark JVM's CPU per row to within 0.006 ms of the bound's. Every phase
+ *    passes. With 15 of 100k (1.5M rows, as 6 of 250k now) the JIT's share of the Spark JVM's CPU
+ *    in the window fell to ~0.1 (the bound's: 0.07) and the Spark JVM's CPU per row to within
+ *    0.006 ms of the bound's. Every phase
  *    reports the JIT compiler threads' share of its CPU (`jit_cpu_ms_per_row`, bench/proc-cpu.ts)
  *    and the summary warns when the Spark JVM was still compiling; rows/s = rows written by the batches after them
  *    (at least the backlog) / time from their first start to the last end (the job's per-batch log
@@ -282,6 +283,11 @@ async function main(): Promise<void> {
         .join(", ");
       await client.execute(`ALTER TABLE "${keyspace}".users WITH compaction = {${map}}`);
     };
+    /** The contract's table in a new keyspace (as the schema job creates it), compaction held. */
+    const benchTable = async (keyspace: string): Promise<void> => {
+      await createUsersTable(harness.cassandra, keyspace);
+      await holdCompaction(keyspace);
+    };
     const pipeline = async (prefix: string) => {
       const created = await newJobPipeline(harness, prefix, partitions);
       await holdCompaction(created.keyspace);
@@ -320,8 +326,7 @@ async function main(): Promise<void> {
       | undefined;
     if (phases.has("ceiling")) {
       const ceilingKeyspace = harness.uniqueName("bench_ceiling");
-      await createUsersTable(harness.cassandra, ceilingKeyspace);
-      await holdCompaction(ceilingKeyspace);
+      await benchTable(ceilingKeyspace);
       const generator = new UserGenerator({ seed: 42 });
       const names = userFields.map((field) => field.name);
       const rows: unknown[][] = [];
@@ -581,8 +586,7 @@ async function main(): Promise<void> {
       const passKeyspaces: string[] = [];
       for (const variant of boundPasses) {
         const keyspace = harness.uniqueName(`bench_bound_${variant}`);
-        await createUsersTable(harness.cassandra, keyspace);
-        await holdCompaction(keyspace);
+        await benchTable(keyspace);
         passKeyspaces.push(keyspace);
       }
       bound = await stackBound(
