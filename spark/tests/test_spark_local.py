@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 from conftest import json_bytes, make_user, settings_for
 
-from users_stream.job import batch_expressions, dead_letters, decode_frame, valid_rows, write_counted
+from users_stream.job import (
+    VALIDATOR_FUNCTION,
+    batch_expressions,
+    dead_letters,
+    decode_frame,
+    valid_rows,
+    write_counted,
+)
 
 
 def kafka_frame(spark: Any, values: list[bytes | None]) -> Any:
@@ -80,8 +88,14 @@ def test_write_counted_counts_in_the_storing_pass(
         valid.write.mode("append").parquet(target)
         jobs.append(len(spark.sparkContext.statusTracker().getJobIdsForGroup()) - len(before))
 
-    decoded = decode_frame(frame, settings_for(kinds), contract)
-    counts = write_counted(decoded, batch_expressions(contract), store, "test_counted_1")
+    settings = settings_for(kinds)
+    counts = write_counted(
+        frame,
+        lambda kafka: decode_frame(kafka, settings, contract),
+        batch_expressions(contract),
+        store,
+        "test_counted_1",
+    )
     assert counts == (10, 3)
     assert jobs == [1]  # the counts come with the write, not from a job of their own
     stored = spark.read.parquet(target).collect()
@@ -94,12 +108,52 @@ def test_write_counted_with_a_v2_sink_and_an_empty_batch(
     def store(valid: Any) -> None:
         valid.write.format("noop").mode("append").save()
 
+    settings = settings_for(kinds)
+
+    def decode(kafka: Any) -> Any:
+        return decode_frame(kafka, settings, contract)
+
     frame = kafka_frame(spark, [json_bytes(make_user(index)) for index in range(4)] + [b"[]"])
-    decoded = decode_frame(frame, settings_for(kinds), contract)
-    expressions = batch_expressions(contract)  # shared by both batches, as in the job
-    assert write_counted(decoded, expressions, store, "test_counted_2") == (5, 1)
-    empty = decode_frame(kafka_frame(spark, []), settings_for(kinds), contract)
-    assert write_counted(empty, expressions, store, "test_counted_3") == (0, 0)
+    expressions = batch_expressions(contract)  # shared by all batches, as in the job
+    assert write_counted(frame, decode, expressions, store, "test_counted_2") == (5, 1)
+    assert write_counted(kafka_frame(spark, []), decode, expressions, store, "test_counted_3") == (0, 0)
+    # Nothing valid: the stored rows' observation still reports (0), so every row counts as rejected.
+    rejected = kafka_frame(spark, [b"{nope", None, b"[]"])
+    assert write_counted(rejected, decode, expressions, store, "test_counted_4") == (3, 3)
+
+
+def test_write_counted_keeps_decoding_filter_and_projection_in_one_stage(
+    spark: Any, contract: dict[str, Any], kinds: dict[str, str]
+) -> None:
+    """The observations sit at the ends of the plan, not between the decoding and the filter, where
+    Spark would copy every decoded row (source columns included) before filtering it."""
+    settings = settings_for(kinds)
+    plans: list[str] = []
+
+    def store(valid: Any) -> None:
+        plans.append(valid._jdf.queryExecution().executedPlan().toString())
+        valid.write.format("noop").mode("append").save()
+
+    frame = kafka_frame(spark, [json_bytes(make_user(index)) for index in range(3)] + [b"{nope"])
+    counts = write_counted(
+        frame,
+        lambda kafka: decode_frame(kafka, settings, contract),
+        batch_expressions(contract),
+        store,
+        "test_counted_5",
+    )
+    assert counts == (4, 1)
+    [plan] = plans
+    lines = plan.splitlines()
+    metrics = [index for index, line in enumerate(lines) if "CollectMetrics" in line]
+    assert len(metrics) == 2, plan
+    # Top to bottom: the stored rows' count, one generated stage that decodes, filters and projects,
+    # then the read rows' count above the scan.
+    between = lines[metrics[0] + 1 : metrics[1]]
+    # A generated stage's operators are printed "*(stage id) Operator".
+    assert {re.search(r"\*\((\d+)\) ", line)[1] for line in between} == {"2"}, plan
+    operators = "\n".join(between)
+    assert "Filter isnull(decoded" in operators and f"{VALIDATOR_FUNCTION}(" in operators, plan
 
 
 def test_the_per_task_kafka_warning_is_quieted(spark: Any) -> None:
