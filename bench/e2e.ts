@@ -13,9 +13,11 @@
  *    in the window fell to ~0.1 (the bound's: 0.07) and the Spark JVM's CPU per row to within
  *    0.006 ms of the bound's. Every phase
  *    reports the JIT compiler threads' share of its CPU (`jit_cpu_ms_per_row`, bench/proc-cpu.ts)
- *    and the summary warns when the Spark JVM was still compiling; rows/s = rows written by the batches after them
- *    (at least the backlog) / time from their first start to the last end (the job's per-batch log
- *    lines), checked against the rows in Cassandra. The figure over all batches, cold start included, is
+ *    and the summary warns when the Spark JVM was still compiling; rows/s = rows written by the full batches
+ *    after them (about the backlog) / time from their first start to the last end (the job's per-batch log
+ *    lines), checked against the rows in Cassandra. A last batch of a few rows (the backlog's remainder
+ *    after Spark's rate limit rounded the batches down, `remainder_batch_rows`) is drained but not
+ *    measured: a sustained stream has none (bench/passes.ts `withoutRemainder`). The figure over all batches, cold start included, is
  *    reported beside it. Phase `avro` does the same with Avro records (Confluent wire format, the
  *    harness registry), reported beside the JSON figures. Phase `reference` does the same with
  *    spark/bench/stream_reference.py: the job's streaming query with Spark's from_json as its only decoder
@@ -75,7 +77,7 @@ import { cassandraQuiet, cpuSnapshot, cpuUse } from "./proc-cpu";
 import type { CpuSnapshot, CpuUse } from "./proc-cpu";
 import { addedWork, tableEvents, workInWindows } from "./cassandra-log";
 import type { TableWork } from "./cassandra-log";
-import { combinedPasses } from "./passes";
+import { combinedPasses, withoutRemainder } from "./passes";
 import type { JobOptions, JobRuntime, RunningJob } from "../tests/e2e/spark-job-support";
 import {
   createUsersTable,
@@ -452,10 +454,15 @@ async function main(): Promise<void> {
         const rows = lines.reduce((sum, line) => sum + line.written, 0);
         return { rows, seconds: round(seconds, 1), rows_per_second: round(rows / seconds) };
       };
-      const measured = batches.slice(warmupBatches);
+      const afterWarmup = batches.slice(warmupBatches);
       const warmRows = batches.slice(0, warmupBatches).reduce((sum, line) => sum + line.rows, 0);
-      if (measured.length === 0) throw new Error("no batch left after the warm-up; raise BENCH_E2E_BACKLOG");
+      if (afterWarmup.length === 0)
+        throw new Error("no batch left after the warm-up; raise BENCH_E2E_BACKLOG");
+      // The window: the full batches after the warm-up (a last batch of a few rows is drained, not measured).
+      const { full: measured, remainder } = withoutRemainder(afterWarmup);
       const sustained = rate(measured);
+      // CPU is read from the warm-up's end to the drain, remainder included: per row of every batch in it.
+      const cpuRows = afterWarmup.reduce((sum, line) => sum + line.written, 0);
       await backlogJob.process.stop();
       const backlogRows = await countRows(harness.cassandra, backlogPipeline.keyspace);
       const result: Throughput = {
@@ -471,7 +478,8 @@ async function main(): Promise<void> {
         rows_per_second: sustained.rows_per_second,
         cold_start: { ...rate(batches), batches: batches.length },
         wall_seconds_including_job_start: round((drainedAt - jobStart) / 1000, 1),
-        ...(warm && drained ? { cpu: cpuUse(warm, drained, sustained.rows) } : {}),
+        ...(remainder ? { remainder_batch_rows: remainder.rows } : {}),
+        ...(warm && drained ? { cpu: cpuUse(warm, drained, cpuRows) } : {}),
         cassandra_in_window: workInWindows(cassandraEvents(), backlogPipeline.keyspace, "users", [
           span(measured),
         ]),

@@ -79,3 +79,19 @@ export function combinedPasses<T extends ThroughputPass>(passes: readonly T[]): 
     })),
   };
 }
+
+/**
+ * A throughput window's batches without the backlog's remainder: a last batch of less than half the
+ * largest one's rows. Spark's rate limit prorates MAX_OFFSETS_PER_TRIGGER over the partitions' lags
+ * and rounds down (250k as 124,999 + 125,000), so a backlog of whole batches can end with one of a
+ * few rows (8). A sustained stream has none; in the window its fixed cost (~0.3 s: planning, the
+ * offsets and commit logs, a Spark job) would count as a whole batch's. It is drained, not measured.
+ */
+export function withoutRemainder<T extends { readonly rows: number }>(
+  batches: readonly T[],
+): { full: T[]; remainder?: T } {
+  const last = batches.at(-1);
+  const largest = Math.max(...batches.map((batch) => batch.rows));
+  if (batches.length < 2 || !last || last.rows * 2 >= largest) return { full: [...batches] };
+  return { full: batches.slice(0, -1), remainder: last };
+}

@@ -1,5 +1,5 @@
 import test from "ava";
-import { combinedPasses } from "../../bench/passes";
+import { combinedPasses, withoutRemainder } from "../../bench/passes";
 import type { ThroughputPass } from "../../bench/passes";
 
 const pass = (
@@ -67,4 +67,18 @@ test("Cassandra's flushes and compactions in the passes' windows add up, each pa
   );
   // A pass without the figure: no sum that would undercount.
   t.false("cassandra_in_window" in combinedPasses([first, pass(500_000, 50, 0.1, 0.08)]));
+});
+
+test("a throughput window leaves out the backlog's remainder, and only that", (t) => {
+  const batch = (rows: number) => ({ rows });
+  t.deepEqual(withoutRemainder([batch(249_999), batch(249_999), batch(8)]), {
+    full: [batch(249_999), batch(249_999)],
+    remainder: batch(8),
+  });
+  // Full batches, a last one of half the largest or more, or a single batch: all measured.
+  t.deepEqual(withoutRemainder([batch(250_000), batch(250_000)]), { full: [batch(250_000), batch(250_000)] });
+  t.deepEqual(withoutRemainder([batch(250_000), batch(125_000)]), { full: [batch(250_000), batch(125_000)] });
+  t.deepEqual(withoutRemainder([batch(8)]), { full: [batch(8)] });
+  // Only the last batch can be the remainder.
+  t.deepEqual(withoutRemainder([batch(8), batch(250_000), batch(250_000)]).remainder, undefined);
 });
