@@ -34,11 +34,30 @@ final class Contract {
   /** One field: name, kind, its format check (string fields) and messages. */
   record Field(String name, String kind, Predicate<String> format, String formatMessage, String kindMessage) {}
 
+  /** A date or timestamp field that a record rule reads. */
+  record Operand(String name, boolean date) {}
+
+  /**
+   * One record rule, read once at load (not looked up in its JSON map for every record): `first` and
+   * `second` are yearsBetween's from and to, after's and notAfter's field and than; `field` is the
+   * field the reason names; min and max (yearsBetween, range) as numbers and as the reason writes them.
+   */
+  record RecordRule(
+      String kind,
+      String field,
+      String message,
+      Operand first,
+      Operand second,
+      double min,
+      double max,
+      String minText,
+      String maxText) {}
+
   final List<Field> fields = new ArrayList<>();
   final Set<String> names = new HashSet<>();
   /** The field names by length, for {@link PyJson#parse(String, String[][])}. */
   final String[][] keysByLength;
-  final List<Map<String, Object>> recordRules = new ArrayList<>();
+  final List<RecordRule> recordRules = new ArrayList<>();
   final String notObject;
   final String unknownField;
   final String missing;
@@ -175,7 +194,7 @@ final class Contract {
       Map<String, Object> rule = map(entry, "recordRules[]");
       String kind = text(rule, "rule", "recordRules[]");
       if (!RECORD_RULES.contains(kind)) throw new IllegalStateException("users.rules.json: unknown record rule " + kind);
-      recordRules.add(rule);
+      recordRules.add(recordRule(kind, rule));
     }
     Map<String, Object> reasons = map(rules.get("reasons"), "reasons");
     reasonValueLength = (int) number(reasons, "valueLength", "reasons");
@@ -191,6 +210,49 @@ final class Contract {
   }
 
   private final List<String> escapedProperties;
+
+  private RecordRule recordRule(String kind, Map<String, Object> rule) {
+    String where = "recordRules." + kind;
+    String field = text(rule, "field", where);
+    String message = text(rule, "message", where);
+    boolean between = kind.equals("yearsBetween");
+    boolean ranged = between || kind.equals("range");
+    Operand first = null;
+    Operand second = null;
+    if (between) {
+      first = operand(text(rule, "from", where), where);
+      second = operand(text(rule, "to", where), where);
+    } else if (!kind.equals("range")) {
+      first = operand(field, where);
+      second = operand(text(rule, "than", where), where);
+    }
+    double min = ranged ? bound(rule, "min", where) : 0;
+    double max = ranged ? bound(rule, "max", where) : 0;
+    return new RecordRule(
+        kind,
+        field,
+        message,
+        first,
+        second,
+        min,
+        max,
+        ranged ? integerText(rule.get("min")) : null,
+        ranged ? integerText(rule.get("max")) : null);
+  }
+
+  private Operand operand(String name, String where) {
+    for (Field field : fields)
+      if (field.name().equals(name) && (field.kind().equals("date") || field.kind().equals("timestamp")))
+        return new Operand(field.name(), field.kind().equals("date"));
+    throw new IllegalStateException("users.rules.json: " + where + " names no date or timestamp field " + name);
+  }
+
+  private static double bound(Map<String, Object> rule, String key, String where) {
+    Object value = rule.get(key);
+    if (!(value instanceof Number))
+      throw new IllegalStateException("users.rules.json: " + where + "." + key + " is not a number");
+    return ((Number) value).doubleValue();
+  }
 
   private Predicate<String> formatCheck(Map<String, Object> rule) {
     Predicate<String> pattern = rule.containsKey("pattern") ? wholeValue((String) rule.get("pattern")) : null;
@@ -353,14 +415,9 @@ final class Contract {
     }
   }
 
-  private long instant(Map<String, Object> record, String name) {
-    for (Field field : fields) {
-      if (field.name().equals(name)) {
-        String text = (String) record.get(name);
-        return field.kind().equals("date") ? dateDays(text) * DAY_MILLISECONDS : timestampMilliseconds(text);
-      }
-    }
-    throw new IllegalStateException("users.rules.json: a record rule names no field " + name);
+  private long instant(Map<String, Object> record, Operand operand) {
+    String text = (String) record.get(operand.name());
+    return operand.date() ? dateDays(text) * DAY_MILLISECONDS : timestampMilliseconds(text);
   }
 
   /** Python's {@code f"{years:.2f}"}: the exact binary value rounded half-even, "-0.00" kept. */
@@ -374,43 +431,26 @@ final class Contract {
     return value.toString();
   }
 
-  private String recordRuleProblem(Map<String, Object> rule, Map<String, Object> record) {
-    String kind = (String) rule.get("rule");
-    String message = (String) rule.get("message");
-    switch (kind) {
+  private String recordRuleProblem(RecordRule rule, Map<String, Object> record) {
+    switch (rule.kind()) {
       case "yearsBetween": {
-        double years =
-            (instant(record, (String) rule.get("to")) - instant(record, (String) rule.get("from")))
-                / YEAR_MILLISECONDS;
-        double min = ((Number) rule.get("min")).doubleValue();
-        double max = ((Number) rule.get("max")).doubleValue();
-        if (years < min || years > max)
-          return fill(
-              message,
-              Map.of(
-                  "years", twoDecimals(years),
-                  "min", integerText(rule.get("min")),
-                  "max", integerText(rule.get("max"))));
+        double years = (instant(record, rule.second()) - instant(record, rule.first())) / YEAR_MILLISECONDS;
+        if (years < rule.min() || years > rule.max())
+          return fill(rule.message(), Map.of("years", twoDecimals(years), "min", rule.minText(), "max", rule.maxText()));
         return null;
       }
       case "after":
-        return instant(record, (String) rule.get("field")) > instant(record, (String) rule.get("than"))
-            ? null
-            : message;
+        return instant(record, rule.first()) > instant(record, rule.second()) ? null : rule.message();
       case "notAfter":
-        return instant(record, (String) rule.get("field")) <= instant(record, (String) rule.get("than"))
-            ? null
-            : message;
+        return instant(record, rule.first()) <= instant(record, rule.second()) ? null : rule.message();
       case "range": {
-        double value = ((Number) record.get((String) rule.get("field"))).doubleValue();
-        double min = ((Number) rule.get("min")).doubleValue();
-        double max = ((Number) rule.get("max")).doubleValue();
-        if (value < min || value > max)
-          return fill(message, Map.of("min", integerText(rule.get("min")), "max", integerText(rule.get("max"))));
+        double value = ((Number) record.get(rule.field())).doubleValue();
+        if (value < rule.min() || value > rule.max())
+          return fill(rule.message(), Map.of("min", rule.minText(), "max", rule.maxText()));
         return null;
       }
       default:
-        throw new IllegalStateException("unknown record rule " + kind);
+        throw new IllegalStateException("unknown record rule " + rule.kind());
     }
   }
 
@@ -436,9 +476,9 @@ final class Contract {
         problems.add(field.name() + ": " + problem + " (" + Reasons.quoteForReason(this, fieldValue) + ")");
     }
     if (!problems.isEmpty()) return problems;
-    for (Map<String, Object> rule : recordRules) {
+    for (RecordRule rule : recordRules) {
       String problem = recordRuleProblem(rule, record);
-      if (problem != null) problems.add(rule.get("field") + ": " + problem);
+      if (problem != null) problems.add(rule.field() + ": " + problem);
     }
     return problems;
   }

@@ -8,14 +8,13 @@ public final class JsonParser implements RecordParser {
 
   @Override
   public Parsed parse(byte[] value) {
-    String text;
-    String utf8Problem = utf8Problem(value);
-    if (utf8Problem != null) return Parsed.rejected("unparsable: not UTF-8 (" + utf8Problem + ")");
-    text = new String(value, StandardCharsets.UTF_8);
+    long brackets = scan(value);
+    if (brackets < 0) return Parsed.rejected("unparsable: not UTF-8 (" + problem(brackets) + ")");
+    String text = new String(value, StandardCharsets.UTF_8);
     if (text.startsWith("\ufeff")) return Parsed.rejected("unparsable: not JSON (starts with a byte order mark)");
     Contract contract = Contract.load();
     int maximum = contract.maxNesting;
-    if (nestingDepth(text, maximum) > maximum)
+    if (brackets > maximum && nestingDepth(text) > maximum)
       return Parsed.rejected("unparsable: not JSON (nested deeper than " + maximum + " levels)");
     try {
       return Parsed.of(PyJson.parse(text, contract.keysByLength));
@@ -24,16 +23,38 @@ public final class JsonParser implements RecordParser {
     }
   }
 
+  private static final String[] PROBLEMS = {
+    "invalid start byte", "invalid continuation byte", "unexpected end of data"
+  };
+
   /**
    * Python's strict UTF-8 decoder's first error as {@code "<reason> at byte <start>"}, or null: the
    * reasons "invalid start byte", "invalid continuation byte", "unexpected end of data".
    */
   static String utf8Problem(byte[] bytes) {
+    long scanned = scan(bytes);
+    return scanned < 0 ? problem(scanned) : null;
+  }
+
+  private static String problem(long scanned) {
+    long code = -1 - scanned;
+    return PROBLEMS[(int) (code % 3)] + " at byte " + code / 3;
+  }
+
+  /**
+   * One pass over a value's bytes: how many of them are '{' or '[' (the same count as in its text:
+   * UTF-8 never uses an ASCII byte inside another character) when they are valid UTF-8, else
+   * {@code -1 - (3 * start + reason)}, {@code reason} an index of {@link #PROBLEMS}. The bracket
+   * count spares the nesting scan a pass of its own over every record's text.
+   */
+  static long scan(byte[] bytes) {
     int index = 0;
     int length = bytes.length;
+    int brackets = 0;
     while (index < length) {
       int first = bytes[index] & 0xff;
       if (first < 0x80) {
+        if (first == '{' || first == '[') brackets++;
         index++;
         continue;
       }
@@ -51,31 +72,26 @@ public final class JsonParser implements RecordParser {
         if (first == 0xf0) low = 0x90;
         if (first == 0xf4) high = 0x8f;
       } else {
-        return "invalid start byte at byte " + index;
+        return -1 - 3L * index;
       }
       for (int offset = 1; offset <= needed; offset++) {
-        if (index + offset >= length) return "unexpected end of data at byte " + index;
+        if (index + offset >= length) return -1 - (3L * index + 2);
         int next = bytes[index + offset] & 0xff;
         int min = offset == 1 ? low : 0x80;
         int max = offset == 1 ? high : 0xbf;
-        if (next < min || next > max) return "invalid continuation byte at byte " + index;
+        if (next < min || next > max) return -1 - (3L * index + 1);
       }
       index += needed + 1;
     }
-    return null;
+    return brackets;
   }
 
   /**
    * decode.py's nesting_depth: how deep arrays and objects nest (brackets inside strings, closed or
-   * not, do not count); 0 when there are no more brackets than {@code maximum}.
+   * not, do not count). decode.py skips the scan when there are no more brackets than the maximum;
+   * {@link #parse} does the same with {@link #scan}'s count.
    */
-  static int nestingDepth(String text, int maximum) {
-    int brackets = 0;
-    for (int index = 0; index < text.length(); index++) {
-      char c = text.charAt(index);
-      if (c == '{' || c == '[') brackets++;
-    }
-    if (brackets <= maximum) return 0;
+  static int nestingDepth(String text) {
     int depth = 0;
     int deepest = 0;
     int index = 0;
