@@ -122,7 +122,8 @@ public final class UsersValidator implements UDF1<byte[], Row> {
       return "oversize: " + value.length + " bytes is more than MAX_RECORD_BYTES=" + maxRecordBytes;
     Parsed parsed = parser.parse(value);
     if (parsed.reason() != null) return parsed.reason();
-    List<String> problems = contract.problems(parsed.record());
+    Contract.Scratch scratch = contract.scratch();
+    List<String> problems = contract.problems(scratch, parsed.record());
     if (!problems.isEmpty()) return "invalid: " + String.join("; ", problems);
     @SuppressWarnings("unchecked")
     Map<String, Object> record = (Map<String, Object>) parsed.record();
@@ -134,10 +135,10 @@ public final class UsersValidator implements UDF1<byte[], Row> {
           row[index] = (int) ((Number) fieldValue).doubleValue();
           break;
         case "date":
-          row[index] = (int) (long) contract.dateDays((String) fieldValue);
+          row[index] = (int) (long) contract.dateDays(scratch, (String) fieldValue);
           break;
         case "timestamp":
-          row[index] = contract.timestampMilliseconds((String) fieldValue) * 1000L;
+          row[index] = contract.timestampMilliseconds(scratch, (String) fieldValue) * 1000L;
           break;
         default:
           row[index] = fieldValue;
